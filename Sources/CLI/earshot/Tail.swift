@@ -1,0 +1,239 @@
+// `earshot tail`: the headless front end, for scripts and pipes.
+
+import EarshotAdapters
+import EarshotCore
+import Foundation
+import Synchronization
+
+enum OutputFormat: String {
+    case line, jsonl, pretty
+}
+
+/// Buffered writes to a file descriptor; a closed pipe (`| head`) ends the program quietly.
+struct OutputBuffer {
+    let fd: Int32
+    var bytes: [UInt8] = []
+
+    init(fd: Int32) {
+        self.fd = fd
+        bytes.reserveCapacity(1 << 17)
+    }
+
+    mutating func append(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func append(_ b: UnsafeRawBufferPointer) { bytes.append(contentsOf: b) }
+    mutating func newline() { bytes.append(0x0A) }
+
+    mutating func flushIfLarge() { if bytes.count >= 1 << 16 { flush() } }
+
+    mutating func flush() {
+        var done = 0
+        bytes.withUnsafeBytes { b in
+            while done < b.count {
+                let n = write(fd, b.baseAddress! + done, b.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EPIPE { exit(0) }
+                    warn("cannot write output: \(String(cString: strerror(errno)))")
+                    exit(1)
+                }
+                done += n
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Counts and output of one tail run; shared by the source threads under a lock.
+final class TailPrinter: @unchecked Sendable {
+    private struct State {
+        var out = OutputBuffer(fd: 1)
+        var read = 0
+        var shown = 0
+        var undecodable = 0
+        var fieldWarnings = 0
+    }
+
+    private let state = Mutex(State())
+    let filter: EventFilter
+    let format: OutputFormat
+    let labels: [String]
+    let quiet: Bool
+
+    init(filter: EventFilter, format: OutputFormat, labels: [String], quiet: Bool) {
+        self.filter = filter
+        self.format = format
+        self.labels = labels
+        self.quiet = quiet
+    }
+
+    func handle(_ batch: MessageBatch, source: Int) {
+        let label = labels[source]
+        let tag: String? = labels.count > 1 ? label : nil
+        let filter = self.filter
+        let format = self.format
+        state.withLock { st in
+            batch.forEach { bytes, pos in
+                st.read += 1
+                switch EventDecoder.decode(bytes) {
+                case let .success(d):
+                    let v = EventView(bytes: bytes, decoded: d)
+                    guard filter.matches(v) else { return }
+                    st.shown += 1
+                    switch format {
+                    case .jsonl:
+                        st.out.append(bytes)
+                        st.out.newline()
+                    case .line:
+                        st.out.append(Summary.line(v, source: tag))
+                        st.out.newline()
+                        if !quiet, d.kind == .user || d.kind == .bot {
+                            for (f, e) in v.fieldErrors where f == .text || f == .senderID {
+                                st.fieldWarnings += 1
+                                st.out.flush()
+                                warn("\(label) \(pos.description): field \(f) \(e)")
+                            }
+                        }
+                    case .pretty:
+                        st.out.append(PrettyJSON.string(bytes) ?? "")
+                        st.out.newline()
+                    }
+                case let .failure(u):
+                    st.undecodable += 1
+                    st.out.flush()
+                    warn("undecodable message at \(label) \(pos.description): \(u.description): \(preview(bytes))")
+                }
+                st.out.flushIfLarge()
+            }
+            st.out.flush()
+        }
+    }
+
+    func summary(interrupted: Bool) -> (read: Int, shown: Int, undecodable: Int) {
+        state.withLock { st in
+            st.out.flush()
+            return (st.read, st.shown, st.undecodable)
+        }
+    }
+}
+
+/// The start of a message as safe text, for error reports.
+func preview(_ bytes: UnsafeRawBufferPointer, limit: Int = 60) -> String {
+    let text = String(decoding: bytes.prefix(limit * 4), as: UTF8.self)
+    return "«" + clipped(sanitize(text), limit) + "»" + (bytes.count > limit * 4 ? " (\(bytes.count) bytes)" : "")
+}
+
+/// Set by SIGINT / SIGTERM / SIGHUP: every running source stops at its next check.
+let interruptToken = StopToken()
+
+func installStopSignals() {
+    signal(SIGPIPE, SIG_IGN)
+    // A parent may have left these blocked (the mask is inherited across exec).
+    var set = sigset_t()
+    sigemptyset(&set)
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        signal(sig) { _ in interruptToken.stop() }
+        sigaddset(&set, sig)
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+/// Runs every source on its own thread until all are finished; returns the failures.
+func runSources(_ sources: [MessageSource], options: [SourceOptions], stop: StopToken,
+                handle: @escaping @Sendable (Int, SourceEvent) -> Void) -> [(Int, String)] {
+    let failures = Mutex<[(Int, String)]>([])
+    let group = DispatchGroup()
+    for (i, src) in sources.enumerated() {
+        group.enter()
+        let opts = options[i]
+        let t = Thread {
+            do {
+                try src.run(options: opts, stop: stop) { ev in handle(i, ev) }
+            } catch {
+                failures.withLock { $0.append((i, "\(error)")) }
+            }
+            group.leave()
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+    group.wait()
+    return failures.withLock { $0 }
+}
+
+enum TailCommand {
+    static let help = """
+    usage: earshot tail SOURCE... [options]
+
+    Prints the events of a Rasa event broker as they arrive: one line each, the raw
+    messages as JSON lines (for jq), or indented JSON.
+
+    \(SourceArguments.help)
+      -f, --format FORMAT     line (default): time, sender, type and a one-line summary;
+                              jsonl: each raw message byte for byte, one per line;
+                              pretty: indented JSON
+      -q, --quiet             no summary on stderr at the end
+
+    Undecodable messages are reported on stderr with their position, never dropped
+    silently, and counted in the summary.
+    Exit status: 0 when the source was read, 1 when it could not be, 2 for usage errors.
+
+    examples:
+      earshot tail rasa_event.log --from-beginning --exit-at-end --type bot --format jsonl | jq .text
+      earshot tail sqlite:///srv/rasa/events.db --sender 'user-4*' --grep weather
+      earshot tail --endpoints endpoints.yml --exclude-type action,slot
+    """
+
+    static func run(_ args: [String]) -> Int32 {
+        var src = SourceArguments()
+        var format = OutputFormat.line
+        var quiet = false
+        var cur = ArgumentCursor(args)
+        do {
+            while let arg = cur.next() {
+                if try src.take(arg, &cur) { continue }
+                let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+                switch name {
+                case "-h", "--help":
+                    print(help)
+                    return 0
+                case "-f", "--format":
+                    let v = try cur.value(for: arg, name)
+                    guard let f = OutputFormat(rawValue: v) else { throw UsageError("--format must be line, jsonl or pretty, not '\(v)'") }
+                    format = f
+                case "-q", "--quiet": quiet = true
+                default: throw UsageError("unknown option '\(arg)' (see earshot tail --help)")
+                }
+            }
+            let quiet = quiet
+            let specs = try src.specs()
+            let filter = try src.filter(quiet: quiet)
+            let sources = try specs.map { try Adapters.source(for: $0) }
+            let printer = TailPrinter(filter: filter, format: format, labels: sources.map(\.label), quiet: quiet)
+            installStopSignals()
+            let failures = runSources(sources, options: specs.map { src.options(for: $0) }, stop: interruptToken) { i, ev in
+                switch ev {
+                case let .messages(b): printer.handle(b, source: i)
+                case let .notice(n): if !quiet { warn("\(sources[i].label): \(n)") }
+                case let .state(.waiting(why)): if !quiet { warn("\(sources[i].label): waiting: \(why)") }
+                case let .state(.reconnecting(why)): if !quiet { warn("\(sources[i].label): \(why)") }
+                default: break
+                }
+            }
+            let s = printer.summary(interrupted: interruptToken.isStopped)
+            for (i, why) in failures { warn("\(sources[i].label): \(why)") }
+            if !quiet {
+                var line = "\(s.read) message\(s.read == 1 ? "" : "s") read, \(s.shown) shown"
+                if s.read - s.shown - s.undecodable > 0 { line += ", \(s.read - s.shown - s.undecodable) filtered out" }
+                line += ", \(s.undecodable) undecodable"
+                warn(line)
+            }
+            return failures.isEmpty ? 0 : 1
+        } catch let e as UsageError {
+            warn(e.message)
+            return 2
+        } catch {
+            warn("\(error)")
+            return 1
+        }
+    }
+}
