@@ -7,85 +7,92 @@ import EarshotCore
 import Glibc
 #endif
 
-/// Splits a byte stream into lines and packs them into batches with their line positions.
-/// Blank lines are not messages and are skipped; a `\r` before the newline is kept (raw bytes
-/// are never changed; JSON allows it as whitespace).
-struct LineSplitter {
-    private(set) var pending: [UInt8] = []
-    /// Line number and byte offset of the first byte of `pending`.
-    private(set) var lineNumber: UInt64
-    private(set) var offset: UInt64
-
-    init(lineNumber: UInt64 = 1, offset: UInt64 = 0) {
-        self.lineNumber = lineNumber
-        self.offset = offset
-    }
-
-    mutating func reset(lineNumber: UInt64 = 1, offset: UInt64 = 0) {
-        pending.removeAll(keepingCapacity: true)
-        self.lineNumber = lineNumber
-        self.offset = offset
-    }
-
-    /// Feeds bytes; appends every complete line to `batch`.
-    mutating func feed(_ chunk: UnsafeRawBufferPointer, into batch: inout MessageBatch) {
-        guard let base = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), chunk.count > 0 else { return }
-        var start = 0
-        let n = chunk.count
-        while start < n {
-            guard let nl = memchr(base + start, 0x0A, n - start) else { break }
-            let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
-            if pending.isEmpty {
-                emit(UnsafeRawBufferPointer(start: base + start, count: end - start), into: &batch)
-            } else {
-                pending.append(contentsOf: UnsafeBufferPointer(start: base + start, count: end - start))
-                pending.withUnsafeBytes { emit($0, into: &batch) }
-                pending.removeAll(keepingCapacity: true)
-            }
-            offset += UInt64(end - start + 1)
-            lineNumber += 1
-            start = end + 1
-        }
-        if start < n { pending.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start)) }
-    }
-
-    /// Delivers a last line that has no newline (end of stdin, file rotated away, exit at end).
-    mutating func flushPartial(into batch: inout MessageBatch) {
-        guard !pending.isEmpty else { return }
-        pending.withUnsafeBytes { emit($0, into: &batch) }
-        offset += UInt64(pending.count)
-        pending.removeAll(keepingCapacity: true)
-    }
-
-    private func emit(_ line: UnsafeRawBufferPointer, into batch: inout MessageBatch) {
-        if isBlank(line) { return }
-        batch.append(line, at: .line(number: lineNumber, offset: offset))
-    }
-
-    private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
-        for b in line where !(b == 0x20 || b == 0x09 || b == 0x0D) { return false }
-        return true
-    }
-}
-
-/// Reads a file descriptor in large chunks, packing lines into batches.
-struct ChunkReader {
+/// Reads a descriptor in large chunks and cuts them into lines. The buffer of each read
+/// becomes that read's batch (no copy); only a partial last line is carried into the next
+/// buffer. Blank lines are not messages and are skipped; a `\r` before the newline is kept
+/// (raw bytes are never changed; JSON allows it as whitespace).
+struct LineReader {
     let fd: Int32
-    var buffer: [UInt8]
+    let chunkSize: Int
+    /// The partial line after the last newline seen.
+    private(set) var carry: [UInt8] = []
+    /// Line number and byte offset of the first byte of `carry`.
+    private(set) var lineNumber: UInt64 = 1
+    private(set) var offset: UInt64 = 0
 
     init(fd: Int32, chunkSize: Int = 1 << 20) {
         self.fd = fd
-        self.buffer = [UInt8](repeating: 0, count: chunkSize)
+        self.chunkSize = chunkSize
     }
 
-    /// Reads once; returns bytes read (0 at end of file), or -1 with errno set.
-    mutating func read(into splitter: inout LineSplitter, batch: inout MessageBatch) -> Int {
+    mutating func reset(lineNumber: UInt64 = 1, offset: UInt64 = 0) {
+        carry = []
+        self.lineNumber = lineNumber
+        self.offset = offset
+    }
+
+    /// One read: bytes read (0 at end of file, -1 with errno set) and the complete lines.
+    mutating func read() -> (Int, MessageBatch?) {
+        let keep = carry.count
+        // A line longer than a chunk grows the buffer until its newline arrives.
+        let capacity = max(chunkSize, keep * 2)
+        var got = 0
         let fd = self.fd
-        let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if got > 0 {
-            buffer.withUnsafeBytes { splitter.feed(UnsafeRawBufferPointer(rebasing: $0[0 ..< got]), into: &batch) }
+        let buffer = [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
+            if keep > 0 { _ = carry.withUnsafeBufferPointer { memcpy(buf.baseAddress!, $0.baseAddress!, keep) } }
+            got = Glibc.read(fd, buf.baseAddress! + keep, capacity - keep)
+            count = keep + max(got, 0)
         }
-        return got
+        guard got > 0 else { return (got, nil) }
+        return (got, cut(buffer, searchFrom: keep))
+    }
+
+    /// Splits `buffer` into complete lines; what follows the last newline is carried over.
+    private mutating func cut(_ buffer: [UInt8], searchFrom: Int) -> MessageBatch? {
+        var starts: [Int] = [], ends: [Int] = [], positions: [SourcePosition] = []
+        var start = 0
+        buffer.withUnsafeBufferPointer { b in
+            let base = b.baseAddress!
+            var from = searchFrom
+            while from < b.count, let nl = memchr(base + from, 0x0A, b.count - from) {
+                let end = base.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                if !isBlank(base, start, end) {
+                    starts.append(start)
+                    ends.append(end)
+                    positions.append(.line(number: lineNumber, offset: offset))
+                }
+                offset += UInt64(end - start + 1)
+                lineNumber += 1
+                start = end + 1
+                from = start
+            }
+        }
+        carry = start < buffer.count ? Array(buffer[start...]) : []
+        guard !ends.isEmpty else { return nil }
+        return MessageBatch(buffer: buffer, starts: starts, ends: ends, positions: positions)
+    }
+
+    /// Delivers a last line that has no newline (end of stdin, file rotated away, exit at end).
+    mutating func flushPartial() -> MessageBatch? {
+        guard !carry.isEmpty else { return nil }
+        var batch = MessageBatch()
+        let n = carry.count
+        if !carry.withUnsafeBufferPointer({ isBlank($0.baseAddress!, 0, n) }) {
+            batch.append(carry, at: .line(number: lineNumber, offset: offset))
+        }
+        offset += UInt64(n)
+        carry = []
+        return batch.isEmpty ? nil : batch
+    }
+
+    private func isBlank(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var i = start
+        while i < end {
+            let b = p[i]
+            if !(b == 0x20 || b == 0x09 || b == 0x0D) { return false }
+            i += 1
+        }
+        return true
     }
 }
 
@@ -129,45 +136,41 @@ public struct FileSource: MessageSource {
         defer { if fd >= 0 { close(fd) } }
         guard var (ident, _) = FileSource.identity(fd: fd) else { throw SourceError("cannot stat \(path): \(errnoText())") }
 
-        var splitter = LineSplitter()
+        var reader = LineReader(fd: fd)
         // A file that existed before we started is backlog; one that appears later is all new.
         if options.start == .end && !announcedWait {
             let (lines, offset) = try FileSource.skipToLastLine(fd: fd, path: path)
-            splitter.reset(lineNumber: lines + 1, offset: offset)
+            reader.reset(lineNumber: lines + 1, offset: offset)
         }
-        var reader = ChunkReader(fd: fd)
-        var batch = MessageBatch()
         var backlogDone = false
         emit(.state(.live))
 
-        func flush() {
-            if !batch.isEmpty { emit(.messages(batch)); batch = MessageBatch() }
+        func deliver(_ b: MessageBatch?) {
+            if let b { emit(.messages(b)) }
         }
 
         while !stop.isStopped {
-            let got = reader.read(into: &splitter, batch: &batch)
+            let (got, batch) = reader.read()
             if got < 0 {
                 if errno == EINTR { continue }
                 throw SourceError("cannot read \(path): \(errnoText())")
             }
-            if batch.count >= options.maxBatch { flush() }
+            deliver(batch)
             if got > 0 { continue }
 
             // At the end of what is there now.
             if !backlogDone {
-                if options.exitAtEnd { splitter.flushPartial(into: &batch) }
-                flush()
+                if options.exitAtEnd { deliver(reader.flushPartial()) }
                 backlogDone = true
                 emit(.backlogDone)
                 if options.exitAtEnd { emit(.state(.finished)); return }
             }
-            flush()
 
             // Truncated in place (copytruncate, `> file`): start over.
-            if let (_, size) = FileSource.identity(fd: fd), UInt64(size) < splitter.offset + UInt64(splitter.pending.count) {
+            if let (_, size) = FileSource.identity(fd: fd), UInt64(size) < reader.offset + UInt64(reader.carry.count) {
                 emit(.notice("\(path) was truncated; reading it again from the start"))
                 lseek(fd, 0, SEEK_SET)
-                splitter.reset()
+                reader.reset()
                 continue
             }
             // Renamed away (logrotate): finish the old file, then follow the new one.
@@ -175,21 +178,22 @@ public struct FileSource: MessageSource {
                 let newFD = open(path, O_RDONLY | O_CLOEXEC)
                 if newFD >= 0 {
                     // Drain whatever was appended to the old file before the switch.
-                    while reader.read(into: &splitter, batch: &batch) > 0 {}
-                    splitter.flushPartial(into: &batch)
-                    flush()
+                    while true {
+                        let (n, b) = reader.read()
+                        deliver(b)
+                        if n <= 0 { break }
+                    }
+                    deliver(reader.flushPartial())
                     close(fd)
                     fd = newFD
-                    reader = ChunkReader(fd: fd)
+                    reader = LineReader(fd: fd)
                     ident = FileSource.identity(fd: fd)?.0 ?? now
-                    splitter.reset()
                     emit(.notice("\(path) was replaced (rotated); following the new file from its start"))
                     continue
                 }
             }
             stop.sleep(ms: options.pollIntervalMs)
         }
-        flush()
         emit(.state(.finished))
     }
 
@@ -232,21 +236,18 @@ public struct StdinSource: MessageSource {
 
     public func run(options: SourceOptions, stop: StopToken, emit: @Sendable (SourceEvent) -> Void) throws {
         emit(.state(.live))
-        var splitter = LineSplitter()
-        var reader = ChunkReader(fd: fd, chunkSize: 1 << 18)
-        var batch = MessageBatch()
+        var reader = LineReader(fd: fd, chunkSize: 1 << 18)
         while !stop.isStopped {
-            let got = reader.read(into: &splitter, batch: &batch)
+            // Each read is delivered at once: promptly when input trickles, in large batches when it floods.
+            let (got, batch) = reader.read()
             if got < 0 {
                 if errno == EINTR { continue }
                 throw SourceError("cannot read standard input: \(errnoText())")
             }
+            if let batch { emit(.messages(batch)) }
             if got == 0 { break }
-            // Deliver promptly when input trickles in; in large chunks when it floods.
-            if !batch.isEmpty { emit(.messages(batch)); batch = MessageBatch() }
         }
-        splitter.flushPartial(into: &batch)
-        if !batch.isEmpty { emit(.messages(batch)) }
+        if let last = reader.flushPartial() { emit(.messages(last)) }
         emit(.backlogDone)
         emit(.state(.finished))
     }

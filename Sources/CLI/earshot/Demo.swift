@@ -4,7 +4,6 @@
 
 import EarshotAdapters
 import EarshotCore
-import EarshotSQLite
 import Foundation
 
 enum DemoCommand {
@@ -16,7 +15,8 @@ enum DemoCommand {
 
     Runs a simulated Rasa assistant that writes its tracker events into the SQLite table
     `events` of DB (default \(defaultDatabase)), exactly as Rasa's SQL event broker does,
-    and watches it live.
+    and watches it live. DB may also be sqlite:///path, or a JSON-lines file (any path
+    not ending in .db, .sqlite or .sqlite3), written as Rasa's file broker does.
 
       --write-only DB         only write (for tests and other front ends); do not watch
       --conversations N       conversations held at once (default 4)
@@ -87,6 +87,12 @@ enum DemoCommand {
             warn("unknown option '\(tailArgs[0])' (see earshot demo --help)")
             return 2
         }
+        let spec: SourceSpec
+        do { spec = try target(cfg.path) } catch {
+            warn("\(error)")
+            return 2
+        }
+        if case let .sqlite(p) = spec { cfg.path = p } else if case let .file(p) = spec { cfg.path = p }
         let dir = (cfg.path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         if cfg.fresh {
@@ -95,7 +101,7 @@ enum DemoCommand {
         installStopSignals()
         if writeOnly {
             do {
-                try write(cfg, stop: interruptToken)
+                try write(cfg, to: spec, stop: interruptToken)
                 return 0
             } catch {
                 warn("\(error)")
@@ -105,23 +111,38 @@ enum DemoCommand {
         // Write on a thread, watch on this one (with tail until the TUI takes over).
         let config = cfg
         let writer = Thread {
-            do { try write(config, stop: interruptToken) } catch {
+            do { try write(config, to: spec, stop: interruptToken) } catch {
                 warn("demo writer: \(error)")
                 interruptToken.stop()
             }
         }
         writer.start()
         warn("demo: a simulated assistant is writing into \(cfg.path); watching it (Ctrl-C to stop)")
-        return TailCommand.run(["sqlite://" + absolute(cfg.path), "--from-beginning"] + tailArgs)
+        let watched: String
+        if case .sqlite = spec { watched = "sqlite://" + absolute(cfg.path) } else { watched = cfg.path }
+        return TailCommand.run([watched, "--from-beginning"] + tailArgs)
     }
 
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
-    /// Writes simulated events through the SQLite sink until stopped or `count` is reached.
-    static func write(_ cfg: Config, stop: StopToken) throws {
-        let sink = try SQLiteSink(path: cfg.path)
+    /// Where the demo writes: SQLite for database-looking paths, else a JSON-lines file.
+    static func target(_ text: String) throws -> SourceSpec {
+        let spec = try SourceSpec.parse(text)
+        switch spec {
+        case let .file(path):
+            let lower = path.lowercased()
+            if lower.hasSuffix(".db") || lower.hasSuffix(".sqlite") || lower.hasSuffix(".sqlite3") { return .sqlite(path: path) }
+            return spec
+        case .sqlite: return spec
+        default: throw UsageError("the demo writes into SQLite or a JSON-lines file, not \(spec.label)")
+        }
+    }
+
+    /// Writes simulated events through a sink until stopped or `count` is reached.
+    static func write(_ cfg: Config, to spec: SourceSpec, stop: StopToken) throws {
+        let sink = try Adapters.sink(for: spec)
         defer { sink.close() }
         var sim = RasaSimulator(seed: cfg.seed, concurrentConversations: cfg.conversations, startTime: TimeParsing.now())
         var written = 0

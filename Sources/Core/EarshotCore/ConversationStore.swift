@@ -99,7 +99,7 @@ public final class ConversationStore {
             sender = v.senderID ?? ""
             kind = d.kind
             if kind == .unknown { unknownName = v.typeName }
-            ts = d.timestamp
+            ts = v.timestamp
             low = v.isLowConfidence(threshold: lowConfidenceThreshold)
         case let .failure(u):
             bad = u

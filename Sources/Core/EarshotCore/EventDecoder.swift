@@ -17,8 +17,6 @@ public enum Field: Int, CaseIterable, Sendable {
 /// Where each displayed field of one message is, and its few eagerly parsed scalars.
 public struct DecodedEvent: Sendable {
     public var kind: EventKind = .unknown
-    /// Unix seconds, when the message has a usable timestamp.
-    public var timestamp: Double?
     /// The shape: flat Rasa event or the nested Mantle envelope.
     public var isMantle = false
     var refs = InlineArray<39, JSONRef>(repeating: .absent)
@@ -90,12 +88,6 @@ public enum EventDecoder {
             }
         } else {
             ev.kind = EventKind.from(base + Int(type.start), Int(type.end - type.start))
-        }
-        let ts = ev[.timestamp]
-        if ts.kind == .number {
-            ev.timestamp = parseJSONNumber(base, Int(ts.start), Int(ts.end))
-        } else if ts.kind == .string {
-            ev.timestamp = parseISO8601(base, Int(ts.start), Int(ts.end))
         }
         return .success(ev)
     }
@@ -233,8 +225,3 @@ public enum EventDecoder {
     }
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` into Unix seconds.
-func parseISO8601(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
-    let text = String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self)
-    return TimeParsing.parseISO8601(text)
-}

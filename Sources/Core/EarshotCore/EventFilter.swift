@@ -2,8 +2,8 @@
 
 public struct EventFilter: Sendable, Equatable {
     /// Only these types (names as in `event`, legacy names accepted); empty means all.
-    public var includeTypes: Set<String> = []
-    public var excludeTypes: Set<String> = []
+    public var includeTypes: Set<String> = [] { didSet { kindMask = EventFilter.mask(includeTypes, excludeTypes) } }
+    public var excludeTypes: Set<String> = [] { didSet { kindMask = EventFilter.mask(includeTypes, excludeTypes) } }
     /// A glob (`*`, `?`, `[a-z]`, `[!x]`) the sender id must match.
     public var senderGlob: String?
     /// Case-insensitive text searched in user/bot text, intent, action and slot names.
@@ -14,6 +14,17 @@ public struct EventFilter: Sendable, Equatable {
     public var since: Double?
 
     private var needle: [UInt8] = []
+    /// Bit k set: known kind k passes the type filters (so the hot path hashes no strings).
+    private var kindMask: UInt64 = ~0
+
+    static func mask(_ include: Set<String>, _ exclude: Set<String>) -> UInt64 {
+        var m: UInt64 = 0
+        for k in EventKind.allCases where k != .unknown {
+            let name = k.typeName
+            if (include.isEmpty || include.contains(name)) && !exclude.contains(name) { m |= 1 << UInt64(k.rawValue) }
+        }
+        return m
+    }
 
     public init(includeTypes: Set<String> = [], excludeTypes: Set<String> = [], senderGlob: String? = nil, search: String? = nil, since: Double? = nil) {
         self.includeTypes = Set(includeTypes.map(EventFilter.canonical))
@@ -22,6 +33,7 @@ public struct EventFilter: Sendable, Equatable {
         self.search = search
         self.needle = search.map { Array($0.lowercased().utf8) } ?? []
         self.since = since
+        self.kindMask = EventFilter.mask(self.includeTypes, self.excludeTypes)
     }
 
     /// Legacy type names map to their current ones (`form` → `active_loop`).
@@ -34,20 +46,16 @@ public struct EventFilter: Sendable, Equatable {
         includeTypes.isEmpty && excludeTypes.isEmpty && senderGlob == nil && (search ?? "").isEmpty && since == nil
     }
 
-    /// The canonical type name of an event (its own name for unknown types).
-    @inline(__always)
-    static func typeName(_ v: EventView) -> String {
-        v.kind == .unknown ? v.typeName : v.kind.typeName
-    }
-
     public func matchesType(_ name: String) -> Bool {
         if !includeTypes.isEmpty && !includeTypes.contains(name) { return false }
         return !excludeTypes.contains(name)
     }
 
     public func matches(_ v: EventView) -> Bool {
-        if !includeTypes.isEmpty || !excludeTypes.isEmpty {
-            if !matchesType(EventFilter.typeName(v)) { return false }
+        if v.kind != .unknown {
+            if kindMask & (1 << UInt64(v.kind.rawValue)) == 0 { return false }
+        } else if !includeTypes.isEmpty || !excludeTypes.isEmpty {
+            if !matchesType(v.typeName) { return false }
         }
         if let since {
             guard let ts = v.timestamp, ts >= since else { return false }

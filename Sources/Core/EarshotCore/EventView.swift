@@ -22,7 +22,16 @@ public struct EventView {
     var base: UnsafePointer<UInt8> { bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) }
 
     public var kind: EventKind { decoded.kind }
-    public var timestamp: Double? { decoded.timestamp }
+    /// Unix seconds: Rasa's float, or an ISO 8601 string (Mantle). Parsed on demand, since
+    /// a correctly rounded 17-digit float is the most expensive thing in a message.
+    public var timestamp: Double? {
+        let r = decoded[.timestamp]
+        switch r.kind {
+        case .number: return parseJSONNumber(base, Int(r.start), Int(r.end))
+        case .string: return string(r).flatMap(TimeParsing.parseISO8601)
+        default: return nil
+        }
+    }
 
     // MARK: generic field access
 

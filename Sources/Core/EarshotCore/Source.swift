@@ -26,47 +26,58 @@ public enum SourcePosition: Sendable, Equatable, Hashable {
     }
 }
 
-/// A batch of raw messages, packed in one buffer so that a flood costs one allocation per batch.
+/// A batch of raw messages in one buffer, so that a flood costs one allocation per batch
+/// (a file source hands over the very buffer it read into).
 public struct MessageBatch: Sendable {
-    /// All payloads back to back.
+    /// The payloads, at `starts[i] ..< ends[i]` (gaps between them are not part of any).
     public private(set) var bytes: [UInt8] = []
-    /// `ends[i]` is the end offset of message i in `bytes`; message i starts at `ends[i-1]` (or 0).
+    public private(set) var starts: [Int] = []
     public private(set) var ends: [Int] = []
     public private(set) var positions: [SourcePosition] = []
 
     public init() {}
+
+    /// A batch over `buffer`, whose messages are the given ranges.
+    public init(buffer: [UInt8], starts: [Int], ends: [Int], positions: [SourcePosition]) {
+        precondition(starts.count == ends.count && ends.count == positions.count)
+        bytes = buffer
+        self.starts = starts
+        self.ends = ends
+        self.positions = positions
+    }
 
     public var count: Int { ends.count }
     public var isEmpty: Bool { ends.isEmpty }
 
     public mutating func reserve(bytes n: Int, messages m: Int) {
         bytes.reserveCapacity(n)
+        starts.reserveCapacity(m)
         ends.reserveCapacity(m)
         positions.reserveCapacity(m)
     }
 
+    /// Copies one payload in.
     public mutating func append<C: Collection>(_ payload: C, at position: SourcePosition) where C.Element == UInt8 {
+        starts.append(bytes.count)
         bytes.append(contentsOf: payload)
         ends.append(bytes.count)
         positions.append(position)
     }
 
     public mutating func append(_ payload: UnsafeRawBufferPointer, at position: SourcePosition) {
+        starts.append(bytes.count)
         bytes.append(contentsOf: payload)
         ends.append(bytes.count)
         positions.append(position)
     }
 
-    public func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1]) ..< ends[i] }
+    public func range(_ i: Int) -> Range<Int> { starts[i] ..< ends[i] }
 
     /// Calls `body` with each message's bytes (valid only during the call) and its position.
     public func forEach(_ body: (UnsafeRawBufferPointer, SourcePosition) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { all in
-            var start = 0
             for i in 0 ..< ends.count {
-                let end = ends[i]
-                try body(UnsafeRawBufferPointer(rebasing: all[start ..< end]), positions[i])
-                start = end
+                try body(UnsafeRawBufferPointer(rebasing: all[starts[i] ..< ends[i]]), positions[i])
             }
         }
     }
