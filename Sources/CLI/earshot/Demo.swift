@@ -108,6 +108,11 @@ enum DemoCommand {
                 return 1
             }
         }
+        // Create the database (and its table) before watching it, so the watcher has no wait.
+        do { try Adapters.sink(for: spec).close() } catch {
+            warn("\(error)")
+            return 1
+        }
         // Write on a thread, watch on this one (with tail until the TUI takes over).
         let config = cfg
         let writer = Thread {
