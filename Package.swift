@@ -6,6 +6,8 @@
 //   Core       EarshotCore: events, decoding, conversations, filters, source/sink protocols. Pure Swift.
 //   Adapters   one target per broker, each behind Core's MessageSource / MessageSink protocols;
 //              EarshotAdapters opens a source or sink from a SourceSpec.
+//   TUI        EarshotTUI: cell grid, widgets, themes, key table (pure Swift);
+//              EarshotCurses: the ncurses backend, the only code that calls curses.
 //   CLI        the `earshot` executable.
 import PackageDescription
 
@@ -43,8 +45,12 @@ let package = Package(
                 dependencies: ["EarshotCore", "EarshotFile", "EarshotSQLite", "EarshotEndpoints"],
                 path: "Sources/Adapters/EarshotAdapters"),
 
+        // MARK: TUI (screen model and widgets in pure Swift; ncurses only in EarshotCurses)
+        .target(name: "EarshotTUI", dependencies: ["EarshotCore"], path: "Sources/TUI/EarshotTUI"),
+        .target(name: "EarshotCurses", dependencies: ["EarshotTUI", "CNcursesw"], path: "Sources/TUI/EarshotCurses"),
+
         // MARK: CLI
-        .executableTarget(name: "earshot", dependencies: ["EarshotCore", "EarshotAdapters"],
+        .executableTarget(name: "earshot", dependencies: ["EarshotCore", "EarshotAdapters", "EarshotTUI", "EarshotCurses"],
                           path: "Sources/CLI/earshot"),
 
         // MARK: Tests
@@ -53,6 +59,8 @@ let package = Package(
         .testTarget(name: "EarshotAdapterTests",
                     dependencies: ["EarshotCore", "EarshotAdapters", "EarshotFile", "EarshotSQLite", "EarshotEndpoints"],
                     path: "Tests/EarshotAdapterTests", exclude: ["Fixtures"]),
+        .testTarget(name: "EarshotTUITests", dependencies: ["EarshotTUI", "EarshotCore"],
+                    path: "Tests/EarshotTUITests"),
         .testTarget(name: "EarshotCLITests", dependencies: ["earshot"],
                     path: "Tests/EarshotCLITests"),
     ]

@@ -15,7 +15,8 @@ enum DemoCommand {
 
     Runs a simulated Rasa assistant that writes its tracker events into the SQLite table
     `events` of DB (default \(defaultDatabase)), exactly as Rasa's SQL event broker does,
-    and watches it live. DB may also be sqlite:///path, or a JSON-lines file (any path
+    and watches it live in the monitor (or with `earshot tail` when the output is not a
+    terminal). DB may also be sqlite:///path, or a JSON-lines file (any path
     not ending in .db, .sqlite or .sqlite3), written as Rasa's file broker does.
 
       --write-only DB         only write (for tests and other front ends); do not watch
@@ -25,7 +26,7 @@ enum DemoCommand {
       --seed N                the simulation's seed (default: from the clock)
       --fresh                 delete DB first
 
-    The watching side takes the same options as `earshot tail` (--type, --sender, ...).
+    The watching side takes the same options as `earshot watch` (--type, --sender, --theme, ...).
     """
 
     struct Config {
@@ -122,9 +123,13 @@ enum DemoCommand {
             }
         }
         writer.start()
-        warn("demo: a simulated assistant is writing into \(cfg.path); watching it (Ctrl-C to stop)")
         let watched: String
         if case .sqlite = spec { watched = "sqlite://" + absolute(cfg.path) } else { watched = cfg.path }
+        // The monitor on a terminal; lines (tail) when the output is a pipe or file.
+        if isatty(0) == 1 && isatty(1) == 1 {
+            return WatchCommand.run([watched, "--from-beginning"] + tailArgs)
+        }
+        warn("demo: a simulated assistant is writing into \(cfg.path); watching it (Ctrl-C to stop)")
         return TailCommand.run([watched, "--from-beginning"] + tailArgs)
     }
 

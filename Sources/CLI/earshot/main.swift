@@ -12,6 +12,7 @@ Earshot watches the events a Rasa assistant streams through its event broker
 (a JSON-lines file, an SQLite or PostgreSQL `events` table, Kafka, RabbitMQ).
 
 commands:
+  watch SOURCE...    the monitor: conversations, transcripts, event detail, live filters
   tail SOURCE...     print events as they arrive (lines, raw JSON lines, or pretty JSON)
   demo [DB]          run a simulated assistant writing into SQLite, and watch it
   help [COMMAND]     this text, or a command's own help
@@ -30,10 +31,12 @@ guard let command = argv.first else {
 argv.removeFirst()
 switch command {
 case "tail": exit(TailCommand.run(argv))
+case "watch": exit(WatchCommand.run(argv))
 case "demo": exit(DemoCommand.run(argv))
 case "-h", "--help", "help":
     switch argv.first {
     case "tail": print(TailCommand.help)
+    case "watch": print(WatchCommand.help)
     case "demo": print(DemoCommand.help)
     default: print(mainHelp)
     }

@@ -9,6 +9,10 @@ public enum JSONTokenKind: Sendable, Equatable {
 public struct JSONToken: Sendable, Equatable {
     public var kind: JSONTokenKind
     public var text: String
+    public init(kind: JSONTokenKind, text: String) {
+        self.kind = kind
+        self.text = text
+    }
 }
 
 public enum PrettyJSON {
