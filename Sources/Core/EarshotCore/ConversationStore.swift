@@ -1,9 +1,10 @@
 // Events grouped per sender, in arrival order, bounded: when the cap is reached the oldest
 // events go first and are counted, never silently.
 
-public struct StoredEvent: Sendable {
+/// One held event, as handed out by the store: a small record plus access to its raw bytes,
+/// which stay in the store's arena (copied only when `raw` is asked for).
+public struct StoredEvent: @unchecked Sendable {
     public let seq: Int
-    public let raw: [UInt8]
     public let position: SourcePosition
     public let source: Int
     public let kind: EventKind
@@ -14,18 +15,82 @@ public struct StoredEvent: Sendable {
     /// Why it could not be decoded; nil for decoded events.
     public let undecodable: Undecodable?
     public let lowConfidence: Bool
+    let store: ConversationStore
+    let chunk: Int
+    let offset: Int
+    let length: Int
 
     public var typeName: String { undecodable != nil ? "undecodable" : (unknownName ?? kind.typeName) }
+
+    /// The message exactly as it arrived.
+    public var raw: [UInt8] { store.arena.withBytes(chunk: chunk, offset: offset, length: length) { [UInt8]($0) } }
+
+    /// Calls `body` with the raw bytes, without copying them.
+    public func withRaw<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        store.arena.withBytes(chunk: chunk, offset: offset, length: length, body)
+    }
 
     /// A view of the decoded event (nil when undecodable); decoding again is cheaper than
     /// keeping every field position in memory.
     public func withView<R>(_ body: (EventView) -> R) -> R? {
         guard undecodable == nil else { return nil }
-        return raw.withUnsafeBytes { buf in
+        return withRaw { buf in
             guard case let .success(d) = EventDecoder.decode(buf) else { return nil }
             return body(EventView(bytes: buf, decoded: d))
         }
     }
+}
+
+/// Raw bytes of held events, back to back in large chunks, freed chunk by chunk as the
+/// oldest events are evicted. One allocation per few thousand events instead of one each.
+final class ByteArena {
+    static let chunkSize = 4 << 20
+    private var chunks: [[UInt8]] = []
+    /// Index of `chunks[0]` among all chunks ever made.
+    private var firstChunk = 0
+
+    func append(_ bytes: UnsafeRawBufferPointer) -> (chunk: Int, offset: Int) {
+        if chunks.isEmpty || chunks[chunks.count - 1].count + bytes.count > chunks[chunks.count - 1].capacity {
+            var c = [UInt8]()
+            c.reserveCapacity(max(ByteArena.chunkSize, bytes.count))
+            chunks.append(c)
+        }
+        let i = chunks.count - 1
+        let offset = chunks[i].count
+        chunks[i].append(contentsOf: bytes)
+        return (firstChunk + i, offset)
+    }
+
+    func withBytes<R>(chunk: Int, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        chunks[chunk - firstChunk].withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset ..< offset + length])) }
+    }
+
+    /// Frees every chunk before `chunk`.
+    func free(before chunk: Int) {
+        let n = min(chunk - firstChunk, chunks.count - 1)
+        guard n > 0 else { return }
+        chunks.removeFirst(n)
+        firstChunk += n
+    }
+
+    var bytesHeld: Int { chunks.reduce(0) { $0 + $1.capacity } }
+}
+
+/// What the store keeps per event: 48 bytes besides the raw bytes.
+struct EventRecord {
+    var chunk: UInt32
+    var offset: UInt32
+    var length: UInt32
+    var conversation: UInt32
+    /// NaN when the event has no usable timestamp.
+    var timestamp: Double
+    var position: SourcePosition
+    var source: UInt16
+    var kind: EventKind
+    var flags: UInt8
+
+    static let lowConfidence: UInt8 = 1
+    static let undecodable: UInt8 = 2
 }
 
 public struct Conversation: Sendable {
@@ -60,9 +125,13 @@ public final class ConversationStore {
 
     public private(set) var conversations: [Conversation] = []
     private var bySender: [String: Int] = [:]
-    private var events: [StoredEvent?] = []
-    private var eventsHead = 0
+    let arena = ByteArena()
+    private var records: ContiguousArray<EventRecord> = []
+    private var recordsHead = 0
     private var firstSeq = 0
+    /// The rare extras: names of unknown types and reasons of undecodable messages, by seq.
+    private var unknownNames: [Int: String] = [:]
+    private var reasons: [Int: Undecodable] = [:]
     public private(set) var nextSeq = 0
     public private(set) var evicted = 0
     public private(set) var undecodable = 0
@@ -85,11 +154,10 @@ public final class ConversationStore {
 
     @discardableResult
     public func add(_ bytes: UnsafeRawBufferPointer, position: SourcePosition, source: Int = 0, arrival: Double = TimeParsing.now()) -> Int {
-        let raw = [UInt8](bytes)
         let seq = nextSeq
         var sender = ""
         var kind = EventKind.unknown
-        var unknownName: String?
+        var typeName: String
         var ts: Double?
         var bad: Undecodable?
         var low = false
@@ -98,34 +166,43 @@ public final class ConversationStore {
             let v = EventView(bytes: bytes, decoded: d)
             sender = v.senderID ?? ""
             kind = d.kind
-            if kind == .unknown { unknownName = v.typeName }
+            if kind == .unknown {
+                typeName = v.typeName
+                unknownNames[seq] = typeName
+            } else {
+                typeName = kind.typeName
+            }
             ts = v.timestamp
             low = v.isLowConfidence(threshold: lowConfidenceThreshold)
         case let .failure(u):
             bad = u
+            reasons[seq] = u
+            typeName = "undecodable"
         }
         let ci = conversationIndex(sender, arrival: arrival)
-        let ev = StoredEvent(seq: seq, raw: raw, position: position, source: source, kind: kind, unknownName: unknownName,
-                             timestamp: ts, conversation: ci, undecodable: bad, lowConfidence: low)
-        events.append(ev)
+        let (chunk, offset) = arena.append(bytes)
+        records.append(EventRecord(chunk: UInt32(chunk), offset: UInt32(offset), length: UInt32(bytes.count),
+                                   conversation: UInt32(ci), timestamp: ts ?? .nan, position: position,
+                                   source: UInt16(truncatingIfNeeded: source), kind: kind,
+                                   flags: (low ? EventRecord.lowConfidence : 0) | (bad != nil ? EventRecord.undecodable : 0)))
         nextSeq += 1
-        let typeName = ev.typeName
         countsByType[typeName, default: 0] += 1
         if bad != nil { undecodable += 1 }
-        var c = conversations[ci]
-        c.seqs.append(seq)
-        c.total += 1
-        c.countsByType[typeName, default: 0] += 1
-        if low { c.lowConfidence += 1 }
-        if bad != nil { c.undecodable += 1 }
-        c.lastActivity = max(c.lastActivity, ts ?? arrival)
-        if kind.isReset && bad == nil {
-            c.lastReset = kind
-            c.lastResetSeq = seq
-        } else if kind == .user || kind == .bot {
-            if c.lastReset == .restart || c.lastReset == .sessionEnded { c.lastReset = nil }
+        // In place: a copy of the conversation would copy its whole seqs array on every add.
+        modify(&conversations[ci]) { c in
+            c.seqs.append(seq)
+            c.total += 1
+            c.countsByType[typeName, default: 0] += 1
+            if low { c.lowConfidence += 1 }
+            if bad != nil { c.undecodable += 1 }
+            c.lastActivity = max(c.lastActivity, ts ?? arrival)
+            if kind.isReset && bad == nil {
+                c.lastReset = kind
+                c.lastResetSeq = seq
+            } else if kind == .user || kind == .bot {
+                if c.lastReset == .restart || c.lastReset == .sessionEnded { c.lastReset = nil }
+            }
         }
-        conversations[ci] = c
         while count > capacity { evictOldest() }
         return seq
     }
@@ -141,31 +218,36 @@ public final class ConversationStore {
     }
 
     private func evictOldest() {
-        guard let ev = events[eventsHead] else { return }
-        events[eventsHead] = nil
-        eventsHead += 1
+        let r = records[recordsHead]
+        let seq = firstSeq
+        let name: String
+        if r.flags & EventRecord.undecodable != 0 { name = "undecodable"; reasons[seq] = nil } else if r.kind == .unknown {
+            name = unknownNames.removeValue(forKey: seq) ?? "unknown"
+        } else { name = r.kind.typeName }
+        recordsHead += 1
         firstSeq += 1
         evicted += 1
-        var c = conversations[ev.conversation]
-        c.head += 1
-        c.evicted += 1
-        let name = ev.typeName
-        c.countsByType[name, default: 1] -= 1
-        if c.countsByType[name] == 0 { c.countsByType[name] = nil }
-        if ev.lowConfidence { c.lowConfidence -= 1 }
-        if ev.undecodable != nil { c.undecodable -= 1 }
-        // Compact now and then so memory stays bounded.
-        if c.head > 1024 && c.head * 2 > c.seqs.count {
-            c.seqs.removeFirst(c.head)
-            c.head = 0
+        let ci = Int(r.conversation)
+        modify(&conversations[ci]) { c in
+            c.head += 1
+            c.evicted += 1
+            c.countsByType[name, default: 1] -= 1
+            if c.countsByType[name] == 0 { c.countsByType[name] = nil }
+            if r.flags & EventRecord.lowConfidence != 0 { c.lowConfidence -= 1 }
+            if r.flags & EventRecord.undecodable != 0 { c.undecodable -= 1 }
+            // Compact now and then so memory stays bounded.
+            if c.head > 1024 && c.head * 2 > c.seqs.count {
+                c.seqs.removeFirst(c.head)
+                c.head = 0
+            }
         }
-        conversations[ev.conversation] = c
         countsByType[name, default: 1] -= 1
         if countsByType[name] == 0 { countsByType[name] = nil }
-        if eventsHead > 4096 && eventsHead * 2 > events.count {
-            events.removeFirst(eventsHead)
-            eventsHead = 0
+        if recordsHead > 4096 && recordsHead * 2 > records.count {
+            records.removeFirst(recordsHead)
+            recordsHead = 0
         }
+        if recordsHead < records.count { arena.free(before: Int(records[recordsHead].chunk)) }
     }
 
     public func conversation(_ sender: String) -> Conversation? {
@@ -175,8 +257,25 @@ public final class ConversationStore {
     /// The event with sequence number `seq`, if still held.
     public func event(_ seq: Int) -> StoredEvent? {
         guard seq >= firstSeq && seq < nextSeq else { return nil }
-        return events[eventsHead + (seq - firstSeq)]
+        let r = records[recordsHead + (seq - firstSeq)]
+        let bad = r.flags & EventRecord.undecodable != 0
+        return StoredEvent(seq: seq, position: r.position, source: Int(r.source), kind: r.kind,
+                           unknownName: r.kind == .unknown && !bad ? unknownNames[seq] : nil,
+                           timestamp: r.timestamp.isNaN ? nil : r.timestamp, conversation: Int(r.conversation),
+                           undecodable: bad ? reasons[seq] : nil, lowConfidence: r.flags & EventRecord.lowConfidence != 0,
+                           store: self, chunk: Int(r.chunk), offset: Int(r.offset), length: Int(r.length))
     }
+
+    /// The type name of a held event without building a StoredEvent (for per-event filters).
+    public func typeName(_ seq: Int) -> String? {
+        guard seq >= firstSeq && seq < nextSeq else { return nil }
+        let r = records[recordsHead + (seq - firstSeq)]
+        if r.flags & EventRecord.undecodable != 0 { return "undecodable" }
+        return r.kind == .unknown ? unknownNames[seq] : r.kind.typeName
+    }
+
+    @inline(__always)
+    private func modify(_ c: inout Conversation, _ body: (inout Conversation) -> Void) { body(&c) }
 
     /// Conversations, most recently active first.
     public func byRecentActivity() -> [Conversation] {

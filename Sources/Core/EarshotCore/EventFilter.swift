@@ -2,8 +2,20 @@
 
 public struct EventFilter: Sendable, Equatable {
     /// Only these types (names as in `event`, legacy names accepted); empty means all.
-    public var includeTypes: Set<String> = [] { didSet { kindMask = EventFilter.mask(includeTypes, excludeTypes) } }
-    public var excludeTypes: Set<String> = [] { didSet { kindMask = EventFilter.mask(includeTypes, excludeTypes) } }
+    public var includeTypes: Set<String> = [] {
+        didSet {
+            let c = Set(includeTypes.map(EventFilter.canonical))
+            if c != includeTypes { includeTypes = c }
+            kindMask = EventFilter.mask(includeTypes, excludeTypes)
+        }
+    }
+    public var excludeTypes: Set<String> = [] {
+        didSet {
+            let c = Set(excludeTypes.map(EventFilter.canonical))
+            if c != excludeTypes { excludeTypes = c }
+            kindMask = EventFilter.mask(includeTypes, excludeTypes)
+        }
+    }
     /// A glob (`*`, `?`, `[a-z]`, `[!x]`) the sender id must match.
     public var senderGlob: String?
     /// Case-insensitive text searched in user/bot text, intent, action and slot names.

@@ -222,7 +222,8 @@ public struct Event: Sendable {
 
 /// Cuts `s` to at most `limit` display columns, ending in "…" when something was cut.
 public func clipped(_ s: String, _ limit: Int) -> String {
-    guard limit > 0, displayWidth(s) > limit else { return s }
+    guard limit > 0 else { return "" }
+    guard displayWidth(s) > limit else { return s }
     var width = 0
     var out = ""
     for ch in s {

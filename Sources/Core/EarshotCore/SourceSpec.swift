@@ -126,17 +126,21 @@ public struct BrokerURL: Sendable, Equatable {
             }
             rest = rest[..<q]
         }
+        // The user info ends at the last '@' (a password may hold an unencoded '/').
+        var user: String?
+        var password: String?
+        var info: Substring?
+        if let at = rest.lastIndex(of: "@") {
+            info = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+        }
         var authority = rest
         var path = Substring("")
         if let slash = rest.firstIndex(of: "/") {
             authority = rest[..<slash]
             path = rest[rest.index(after: slash)...]
         }
-        var user: String?
-        var password: String?
-        if let at = authority.lastIndex(of: "@") {
-            let info = authority[..<at]
-            authority = authority[authority.index(after: at)...]
+        if let info {
             if let colon = info.firstIndex(of: ":") {
                 user = percentDecode(info[..<colon])
                 password = percentDecode(info[info.index(after: colon)...])
@@ -149,7 +153,10 @@ public struct BrokerURL: Sendable, Equatable {
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = authority[authority.index(after: authority.startIndex) ..< close]
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { port = Int(after.dropFirst()) ; if port == nil { return nil } }
+            if after.hasPrefix(":") {
+                guard let n = Int(after.dropFirst()), n > 0, n < 65536 else { return nil }
+                port = n
+            }
         } else if let colon = authority.lastIndex(of: ":") {
             host = authority[..<colon]
             let p = authority[authority.index(after: colon)...]
@@ -233,8 +240,9 @@ extension SourceSpec {
                 throw SourceSpecError.invalid("cannot read Kafka URL; expected kafka://host:9092/topic")
             }
             // kafka://h1:9092,h2:9092/topic: the authority may list several brokers.
-            let authority = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            let hostPart = authority.split(separator: "@").last.map(String.init) ?? ""
+            let beforeQuery = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let afterUser = beforeQuery.lastIndex(of: "@").map { beforeQuery[beforeQuery.index(after: $0)...] } ?? beforeQuery
+            let hostPart = String(afterUser.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0])
             var k = KafkaSpec(brokers: hostPart.split(separator: ",").map(String.init),
                               topic: url.path.isEmpty ? "rasa_core_events" : url.path)
             k.groupID = url.queryValue("group")

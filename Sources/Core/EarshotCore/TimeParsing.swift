@@ -26,7 +26,7 @@ public enum TimeParsing {
             return false
         }
         guard let year = num(4), take(0x2D), let month = num(2), take(0x2D), let day = num(2),
-              (1 ... 12).contains(month), (1 ... 31).contains(day) else { return nil }
+              (1 ... 12).contains(month), day >= 1, day <= daysIn(month, year) else { return nil }
         var hour = 0, minute = 0, second = 0
         var frac = 0.0
         var offset: Int? = nil  // seconds east of UTC; nil = local time
@@ -80,6 +80,14 @@ public enum TimeParsing {
             secs = Int(mktime(&t))
         }
         return Double(secs) + frac
+    }
+
+    static func daysIn(_ month: Int, _ year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// `--since`: an ISO 8601 time, Unix seconds, or a duration back from `now` such as
