@@ -655,7 +655,7 @@ public final class Monitor {
             }
             if !chunk.isEmpty { lines.append([JSONToken(kind: .literal, text: chunk)]) }
         } else {
-            lines = e.raw.withUnsafeBytes { PrettyJSON.lines($0) } ?? []
+            lines = e.withRaw { PrettyJSON.lines($0) } ?? []
             if let errs = e.withView({ $0.fieldErrors }), !errs.isEmpty {
                 for (f, err) in errs { lines.append([JSONToken(kind: .key, text: "field error: "), JSONToken(kind: .string, text: "\(f) \(err)")]) }
             }
