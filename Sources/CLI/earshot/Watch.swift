@@ -8,11 +8,39 @@ import EarshotTUI
 import Foundation
 import Synchronization
 
-/// Source events from every source thread, waiting for the loop.
+/// Source events from every source thread, waiting for the loop. Bounded: a source that
+/// runs ahead of the screen (a large backlog) waits, instead of piling batches up in memory.
 final class EventQueue: Sendable {
-    private let items = Mutex<[(Int, SourceEvent)]>([])
-    func push(_ source: Int, _ ev: SourceEvent) { items.withLock { $0.append((source, ev)) } }
-    func drain() -> [(Int, SourceEvent)] { items.withLock { q in defer { q.removeAll(keepingCapacity: true) }; return q } }
+    private struct State {
+        var items: [(Int, SourceEvent)] = []
+        var bytes = 0
+    }
+    private let state = Mutex(State())
+    let limitBytes: Int
+
+    init(limitBytes: Int = 32 << 20) { self.limitBytes = limitBytes }
+
+    func push(_ source: Int, _ ev: SourceEvent, stop: StopToken) {
+        var size = 0
+        if case let .messages(b) = ev { size = b.bytes.count }
+        while !stop.isStopped {
+            let accepted = state.withLock { s -> Bool in
+                guard s.bytes == 0 || s.bytes + size <= limitBytes else { return false }
+                s.items.append((source, ev))
+                s.bytes += size
+                return true
+            }
+            if accepted { return }
+            usleep(500)
+        }
+    }
+
+    func drain() -> [(Int, SourceEvent)] {
+        state.withLock { s in
+            defer { s.items.removeAll(keepingCapacity: true); s.bytes = 0 }
+            return s.items
+        }
+    }
 }
 
 enum WatchCommand {
@@ -128,8 +156,8 @@ enum WatchCommand {
         let done = DispatchSemaphore(value: 0)
         let failures = Mutex<[(Int, String)]>([])
         Thread {
-            let f = runSources(sources, options: options, stop: interruptToken) { i, ev in queue.push(i, ev) }
-            for (i, why) in f { queue.push(i, .state(.failed(why))) }
+            let f = runSources(sources, options: options, stop: interruptToken) { i, ev in queue.push(i, ev, stop: interruptToken) }
+            for (i, why) in f { queue.push(i, .state(.failed(why)), stop: StopToken()) }
             failures.withLock { $0 = f }
             done.signal()
         }.start()
@@ -148,7 +176,11 @@ enum WatchCommand {
                 input = terminal.read(timeoutMs: 0)
             }
             let events = queue.drain()
-            for (i, ev) in events { monitor.ingest(ev, source: i) }
+            for (i, ev) in events {
+                monitor.ingest(ev, source: i)
+                // The backlog's batch buffers are gone: give their memory back to the system.
+                if case .backlogDone = ev { malloc_trim(0) }
+            }
             if handled || !events.isEmpty { dirty = true }
             if !events.isEmpty { gotEvents = true }
             let now = TimeParsing.now()
@@ -230,3 +262,6 @@ final class WatchStats {
 
     deinit { if fd >= 0 { close(fd) } }
 }
+
+/// glibc's malloc_trim (malloc.h is not part of the Glibc module).
+@_silgen_name("malloc_trim") func malloc_trim(_ pad: Int) -> Int32

@@ -76,6 +76,40 @@ final class ByteArena {
     var bytesHeld: Int { chunks.reduce(0) { $0 + $1.capacity } }
 }
 
+/// An append-only array indexed from 0 whose oldest elements can be dropped, stored in
+/// fixed-size blocks (no doubling slack; dropped blocks are freed).
+struct BlockArray<Element> {
+    static var blockSize: Int { 1 << 15 }
+    private var blocks: [ContiguousArray<Element>] = []
+    /// Index of the first element of blocks[0].
+    private var base = 0
+    private(set) var endIndex = 0
+
+    mutating func append(_ e: Element) {
+        if blocks.isEmpty || blocks[blocks.count - 1].count == Self.blockSize {
+            var b = ContiguousArray<Element>()
+            b.reserveCapacity(Self.blockSize)
+            blocks.append(b)
+        }
+        blocks[blocks.count - 1].append(e)
+        endIndex += 1
+    }
+
+    subscript(i: Int) -> Element {
+        let k = i - base
+        return blocks[k / Self.blockSize][k % Self.blockSize]
+    }
+
+    /// Frees the blocks that hold only elements before `i`.
+    mutating func dropBefore(_ i: Int) {
+        let whole = (i - base) / Self.blockSize
+        if whole > 0 && whole < blocks.count {
+            blocks.removeFirst(whole)
+            base += whole * Self.blockSize
+        }
+    }
+}
+
 /// What the store keeps per event: 48 bytes besides the raw bytes.
 struct EventRecord {
     var chunk: UInt32
@@ -126,8 +160,8 @@ public final class ConversationStore {
     public private(set) var conversations: [Conversation] = []
     private var bySender: [String: Int] = [:]
     let arena = ByteArena()
-    private var records: ContiguousArray<EventRecord> = []
-    private var recordsHead = 0
+    /// Records by seq, in fixed blocks: no doubling slack, and evicted blocks are freed whole.
+    private var records = BlockArray<EventRecord>()
     private var firstSeq = 0
     /// The rare extras: names of unknown types and reasons of undecodable messages, by seq.
     private var unknownNames: [Int: String] = [:]
@@ -218,14 +252,14 @@ public final class ConversationStore {
     }
 
     private func evictOldest() {
-        let r = records[recordsHead]
         let seq = firstSeq
+        let r = records[seq]
         let name: String
         if r.flags & EventRecord.undecodable != 0 { name = "undecodable"; reasons[seq] = nil } else if r.kind == .unknown {
             name = unknownNames.removeValue(forKey: seq) ?? "unknown"
         } else { name = r.kind.typeName }
-        recordsHead += 1
         firstSeq += 1
+        records.dropBefore(firstSeq)
         evicted += 1
         let ci = Int(r.conversation)
         modify(&conversations[ci]) { c in
@@ -243,11 +277,7 @@ public final class ConversationStore {
         }
         countsByType[name, default: 1] -= 1
         if countsByType[name] == 0 { countsByType[name] = nil }
-        if recordsHead > 4096 && recordsHead * 2 > records.count {
-            records.removeFirst(recordsHead)
-            recordsHead = 0
-        }
-        if recordsHead < records.count { arena.free(before: Int(records[recordsHead].chunk)) }
+        if firstSeq < nextSeq { arena.free(before: Int(records[firstSeq].chunk)) }
     }
 
     public func conversation(_ sender: String) -> Conversation? {
@@ -257,7 +287,7 @@ public final class ConversationStore {
     /// The event with sequence number `seq`, if still held.
     public func event(_ seq: Int) -> StoredEvent? {
         guard seq >= firstSeq && seq < nextSeq else { return nil }
-        let r = records[recordsHead + (seq - firstSeq)]
+        let r = records[seq]
         let bad = r.flags & EventRecord.undecodable != 0
         return StoredEvent(seq: seq, position: r.position, source: Int(r.source), kind: r.kind,
                            unknownName: r.kind == .unknown && !bad ? unknownNames[seq] : nil,
@@ -269,7 +299,7 @@ public final class ConversationStore {
     /// The type name of a held event without building a StoredEvent (for per-event filters).
     public func typeName(_ seq: Int) -> String? {
         guard seq >= firstSeq && seq < nextSeq else { return nil }
-        let r = records[recordsHead + (seq - firstSeq)]
+        let r = records[seq]
         if r.flags & EventRecord.undecodable != 0 { return "undecodable" }
         return r.kind == .unknown ? unknownNames[seq] : r.kind.typeName
     }
