@@ -304,3 +304,46 @@ func checkClean(_ g: Grid) {
         #expect(displayWidth(g.line(0)) == 5)
     }
 }
+
+@Suite struct MonitorFixes {
+    @Test func searchFindsTheNewestEvent() {
+        let store = ConversationStore(capacity: 100)
+        let m = Monitor(store: store, sources: ["f"], filter: EventFilter(), now: { t0 })
+        m.ingest(.messages(batch([user("a", t0, "one"), user("a", t0 + 1, "two"), user("a", t0 + 2, "zebra")])), source: 0)
+        m.handle(.key(.char("/")))
+        for c in "zebra" { m.handle(.key(.char(c))) }
+        m.handle(.key(.enter))
+        #expect(m.message == nil)
+        #expect(m.selectedEvent?.seq == 2)
+    }
+
+    @Test func narrowStatusBarKeepsTheSourceState() {
+        var f = EventFilter()
+        f.excludeTypes = ["action"]
+        f.search = "weather"
+        let m = demoMonitor(filter: f)
+        let g = m.render(width: 60, height: 20)
+        #expect(g.lines[18].hasPrefix("● sqlite:///"))
+        #expect(g.lines[18].contains(" live "))
+        #expect(g.lines[18].contains("type≠"))
+        #expect(g.lines[18].hasSuffix(" 8 ev ✗1"))
+    }
+
+    @Test func failedSearchKeepsTheStatusBar() {
+        let m = demoMonitor()
+        m.handle(.key(.char("/")))
+        for c in "nothing-like-this" { m.handle(.key(.char(c))) }
+        m.handle(.key(.enter))
+        let g = m.render(width: 80, height: 24)
+        #expect(g.lines[22].hasPrefix("● sqlite:///"))
+        #expect(g.lines[22].contains(" live "))
+        #expect(g.lines[22].contains("search=nothin"))
+        #expect(g.lines[23].hasPrefix("no earlier match for \"nothing-like-this\""))
+    }
+
+    @Test func allConversationsCountFollowsTheSenderFilter() {
+        let m = demoMonitor(filter: EventFilter(senderGlob: "a*"))
+        let g = m.render(width: 80, height: 24)
+        #expect(g.lines[1].hasPrefix("┃All conversations      4┃"))
+    }
+}

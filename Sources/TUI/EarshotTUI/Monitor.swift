@@ -274,9 +274,10 @@ public final class Monitor {
         rebuildView()
     }
 
-    private func jumpToMatch(forward: Bool) {
+    private func jumpToMatch(forward: Bool, includingSelected: Bool = false) {
         guard let needle = filter.search, !needle.isEmpty, view.count > 0 else { return }
-        let start = selectedPosition ?? (forward ? -1 : view.count)
+        var start = selectedPosition ?? (forward ? -1 : view.count)
+        if includingSelected { start += forward ? -1 : 1 }
         var i = start
         for _ in 0 ..< view.count {
             i += forward ? 1 : -1
@@ -364,7 +365,7 @@ public final class Monitor {
             let value = text.isEmpty ? nil : text
             if kind == .search {
                 filter.search = value
-                if value != nil { jumpToMatch(forward: false) }
+                if value != nil { jumpToMatch(forward: false, includingSelected: true) }
             } else {
                 filter.senderGlob = value
                 selectRow(0)
@@ -474,7 +475,7 @@ public final class Monitor {
             if selected { g.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: .selection) }
             let base: Role = selected ? .selection : .normal
             if row == 0 {
-                let right = "\(store.count)"
+                let right = filter.senderGlob == nil ? "\(store.count)" : "\(convs.reduce(0) { $0 + $1.count })"
                 g.put(clipped("All conversations", inner.width - right.count - 1), x: inner.x, y: y, role: selected ? .senderSelected : .title)
                 g.put(right, x: inner.maxX - right.count, y: y, role: selected ? .selection : .count)
                 continue
@@ -494,7 +495,7 @@ public final class Monitor {
             var x = inner.maxX - rightWidth
             x = g.put(age, x: x, y: y, role: selected ? base : .time)
             x = g.put(" \(c.total)", x: x, y: y, role: selected ? base : .count)
-            for (b, role) in badges { x = g.put(" " + b, x: x, y: y, role: role) }
+            for (b, role) in badges { x = g.put(" " + b, x: x, y: y, role: selected ? .selection : role) }
         }
         return listTop
     }
@@ -554,18 +555,19 @@ public final class Monitor {
                 col = g.put(v.text ?? "", x: col, y: y, role: role(.userText), maxX: maxX)
                 if let intent = v.intentName {
                     let conf = v.intentConfidence.map { " " + Summary.confidence($0) } ?? ""
-                    col = g.put("  \(intent)\(conf)", x: col, y: y, role: role(e.lowConfidence ? .lowConfidence : .intent), maxX: maxX)
+                    col = g.put("  ", x: col, y: y, role: role(.normal), maxX: maxX)
+                    col = g.put("\(intent)\(conf)", x: col, y: y, role: role(e.lowConfidence ? .lowConfidence : .intent), maxX: maxX)
                 }
-                let ents = v.entities
-                if !ents.isEmpty {
-                    col = g.put("  " + ents.map { "\($0.entity)=\($0.value)" }.joined(separator: " "), x: col, y: y, role: role(.entity), maxX: maxX)
+                for ent in v.entities {
+                    col = g.put("  ", x: col, y: y, role: role(.normal), maxX: maxX)
+                    col = g.put("\(ent.entity)=\(ent.value)", x: col, y: y, role: role(.entity), maxX: maxX)
                 }
             case .bot, .agent:
                 col = g.put("◀ ", x: col, y: y, role: role(.botText), maxX: maxX)
                 col = g.put(v.text ?? (v.utterAction ?? ""), x: col, y: y, role: role(.botText), maxX: maxX)
-                for b in v.buttons { col = g.put("  [\(b)]", x: col, y: y, role: role(.button), maxX: maxX) }
-                for q in v.quickReplies { col = g.put("  (\(q))", x: col, y: y, role: role(.button), maxX: maxX) }
-                for a in v.attachments { col = g.put("  [\(a)]", x: col, y: y, role: role(.button), maxX: maxX) }
+                for b in v.buttons { col = g.put("  ", x: col, y: y, role: role(.normal), maxX: maxX); col = g.put("[\(b)]", x: col, y: y, role: role(.button), maxX: maxX) }
+                for q in v.quickReplies { col = g.put("  ", x: col, y: y, role: role(.normal), maxX: maxX); col = g.put("(\(q))", x: col, y: y, role: role(.button), maxX: maxX) }
+                for a in v.attachments { col = g.put("  ", x: col, y: y, role: role(.normal), maxX: maxX); col = g.put("[\(a)]", x: col, y: y, role: role(.button), maxX: maxX) }
             case .slot:
                 g.put("· slot \(Summary.of(v))", x: col, y: y, role: role(.slot), maxX: maxX)
             case .action, .actionExecutionRejected:
@@ -580,16 +582,19 @@ public final class Monitor {
         }
     }
 
-    /// Sources and filters on the left (clipped first when space runs out), counts on the right.
+    /// Sources (always), then filters, on the left; counts on the right. When space runs out
+    /// the filters are cut first, then the source labels.
     private func drawStatus(_ g: inout Grid, y: Int) {
         g.fill(Rect(x: 0, y: y, width: g.width, height: 1), role: .statusBar)
         var counts = ["\(fixed(eventsPerSecond, 1)) ev/s", "\(store.totalIngested) events"]
         if store.evicted > 0 { counts.append("\(store.evicted) evicted") }
         counts.append("\(store.undecodable) undecodable")
-        let right = " " + counts.joined(separator: " · ")
+        var right = " " + counts.joined(separator: " · ")
+        if displayWidth(right) > g.width - 28 {
+            right = " \(store.totalIngested) ev" + (store.evicted > 0 ? " -\(store.evicted)" : "") + (store.undecodable > 0 ? " ✗\(store.undecodable)" : "")
+        }
         let rightWidth = displayWidth(right)
         let leftMax = g.width - rightWidth
-        var x = 0
         var filters: [String] = []
         if !filter.includeTypes.isEmpty { filters.append("type=" + filter.includeTypes.sorted().joined(separator: ",")) }
         if !filter.excludeTypes.isEmpty { filters.append("type≠" + filter.excludeTypes.sorted().joined(separator: ",")) }
@@ -597,8 +602,11 @@ public final class Monitor {
         if let q = filter.search { filters.append("search=\(q)") }
         if let since = filter.since { filters.append("since " + TimeParsing.format(since)) }
         let filterText = filters.isEmpty ? "" : " " + filters.joined(separator: " ")
-        let sourceRoom = max(0, leftMax - displayWidth(filterText))
-        for s in sources where x < sourceRoom {
+        let sourceText = sources.map { "● \($0.label) \($0.state.label)" }.joined(separator: "  ")
+        // Sources get what they need, but leave the filters at least a third of the room.
+        let sourceRoom = filterText.isEmpty ? leftMax : min(displayWidth(sourceText) + 2, max(leftMax * 2 / 3, leftMax - displayWidth(filterText)))
+        var x = 0
+        for s in sources where x < sourceRoom - 2 {
             let role: Role
             switch s.state {
             case .live, .finished: role = .statusOK
@@ -606,18 +614,22 @@ public final class Monitor {
             default: role = .statusWarn
             }
             x = g.put("● ", x: x, y: y, role: role, maxX: sourceRoom)
-            x = g.put(clipped("\(s.label) \(s.state.label)", max(1, sourceRoom - x)) + " ", x: x, y: y, role: .statusBar, maxX: sourceRoom)
+            // The state is what matters: the label is what gets cut.
+            let state = " " + s.state.label
+            let labelRoom = max(1, sourceRoom - x - displayWidth(state) - 1)
+            x = g.put(clipped(s.label, labelRoom) + state + " ", x: x, y: y, role: .statusBar, maxX: sourceRoom)
         }
-        if !filterText.isEmpty { g.put(filterText, x: x, y: y, role: .statusWarn, maxX: leftMax) }
+        if !filterText.isEmpty { g.put(clipped(filterText, max(0, leftMax - x)), x: x, y: y, role: .statusWarn, maxX: leftMax) }
         g.put(right, x: g.width - rightWidth, y: y, role: store.undecodable > 0 ? .statusWarn : .statusBar)
-        if let m = message {
-            let text = " " + clipped(m, g.width - 1)
-            g.fill(Rect(x: 0, y: y, width: g.width, height: 1), role: .statusBar)
-            g.put(text, x: 0, y: y, role: .statusWarn)
-        }
     }
 
+    /// The help bar, generated from the key table; a message (a failed search, a source
+    /// notice) takes its place until the next key.
     private func drawHelpBar(_ g: inout Grid, y: Int) {
+        if let m = message {
+            g.put(clipped(m, g.width), x: 0, y: y, role: .statusWarn)
+            return
+        }
         var x = 0
         for (k, label) in keys.helpBar {
             if x > 0 { x = g.put("  ", x: x, y: y, role: .helpText) }
@@ -687,8 +699,8 @@ public final class Monitor {
         let keyWidth = min(20, (rows.map { displayWidth($0.0) }.max() ?? 0) + 2)
         let r = centered(g, width: 64, height: rows.count + 4)
         g.fill(r)
-        g.box(r, title: "Keys (any key closes)", focused: true)
         let inner = r.inset(1)
+        g.box(r, title: rows.count > inner.height ? "Keys (j/k scroll, any other key closes)" : "Keys (any key closes)", focused: true)
         for (i, row) in rows.dropFirst(scroll).prefix(inner.height).enumerated() {
             g.put(row.0, x: inner.x + 1, y: inner.y + i, role: .helpKey, maxX: inner.x + keyWidth)
             g.put(row.1, x: inner.x + 1 + keyWidth, y: inner.y + i, role: .helpText, maxX: inner.maxX)
