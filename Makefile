@@ -5,7 +5,7 @@
 SWIFT ?= swift
 RELEASE_BIN = .build/release/earshot
 
-.PHONY: deps test-deps build release demo test clean
+.PHONY: deps test-deps build release demo test clean bench bench-smoke screenshots
 
 deps:
 	@bash scripts/install-deps.sh
@@ -27,3 +27,11 @@ test: test-deps
 
 clean:
 	rm -rf .build earshot-demo
+
+bench: release test-deps
+	python3 bench/run.py --out BENCHMARKS.md
+bench-smoke: release test-deps
+	python3 bench/run.py --events 5000 --rounds 1 --out /tmp/earshot-bench-smoke.md
+
+screenshots: release
+	bash scripts/screenshots.sh

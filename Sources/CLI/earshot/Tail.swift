@@ -210,14 +210,31 @@ enum TailCommand {
             let sources = try specs.map { try Adapters.source(for: $0) }
             let printer = TailPrinter(filter: filter, format: format, labels: sources.map(\.label), quiet: quiet)
             installStopSignals()
-            let failures = runSources(sources, options: specs.map { src.options(for: $0) }, stop: interruptToken) { i, ev in
-                switch ev {
-                case let .messages(b): printer.handle(b, source: i)
-                case let .notice(n): if !quiet { warn("\(sources[i].label): \(n)") }
-                case let .state(.waiting(why)): if !quiet { warn("\(sources[i].label): waiting: \(why)") }
-                case let .state(.reconnecting(why)): if !quiet { warn("\(sources[i].label): \(why)") }
-                default: break
+            // Sources read on their threads; decoding and printing happen on this one, so that
+            // reading (an SQL query, a socket) and decoding overlap on two cores.
+            let queue = EventQueue(limitBytes: 16 << 20)
+            let finished = Mutex<[(Int, String)]?>(nil)
+            let options = specs.map { src.options(for: $0) }
+            Thread {
+                let f = runSources(sources, options: options, stop: interruptToken) { i, ev in
+                    queue.push(i, ev, stop: interruptToken)
                 }
+                finished.withLock { $0 = f }
+                queue.wake()
+            }.start()
+            var failures: [(Int, String)] = []
+            while true {
+                let done = finished.withLock { $0 }
+                for (i, ev) in queue.waitAndDrain(timeoutMs: 100) {
+                    switch ev {
+                    case let .messages(b): printer.handle(b, source: i)
+                    case let .notice(n): if !quiet { warn("\(sources[i].label): \(n)") }
+                    case let .state(.waiting(why)): if !quiet { warn("\(sources[i].label): waiting: \(why)") }
+                    case let .state(.reconnecting(why)): if !quiet { warn("\(sources[i].label): \(why)") }
+                    default: break
+                    }
+                }
+                if let done { failures = done; break }
             }
             let s = printer.summary(interrupted: interruptToken.isStopped)
             for (i, why) in failures { warn("\(sources[i].label): \(why)") }

@@ -8,41 +8,6 @@ import EarshotTUI
 import Foundation
 import Synchronization
 
-/// Source events from every source thread, waiting for the loop. Bounded: a source that
-/// runs ahead of the screen (a large backlog) waits, instead of piling batches up in memory.
-final class EventQueue: Sendable {
-    private struct State {
-        var items: [(Int, SourceEvent)] = []
-        var bytes = 0
-    }
-    private let state = Mutex(State())
-    let limitBytes: Int
-
-    init(limitBytes: Int = 32 << 20) { self.limitBytes = limitBytes }
-
-    func push(_ source: Int, _ ev: SourceEvent, stop: StopToken) {
-        var size = 0
-        if case let .messages(b) = ev { size = b.bytes.count }
-        while !stop.isStopped {
-            let accepted = state.withLock { s -> Bool in
-                guard s.bytes == 0 || s.bytes + size <= limitBytes else { return false }
-                s.items.append((source, ev))
-                s.bytes += size
-                return true
-            }
-            if accepted { return }
-            usleep(500)
-        }
-    }
-
-    func drain() -> [(Int, SourceEvent)] {
-        state.withLock { s in
-            defer { s.items.removeAll(keepingCapacity: true); s.bytes = 0 }
-            return s.items
-        }
-    }
-}
-
 enum WatchCommand {
     static let help = """
     usage: earshot watch SOURCE... [options]
