@@ -11,6 +11,11 @@ struct UsageError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// `--opt` of `--opt=value` (or the argument itself).
+func optionName(_ arg: String) -> String {
+    arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+}
+
 /// A cursor over argv that understands `--opt value`, `--opt=value` and `-o value`.
 struct ArgumentCursor {
     private var args: [String]
@@ -68,7 +73,7 @@ struct SourceArguments {
 
     /// Takes `arg` if it is one of ours; returns false otherwise.
     mutating func take(_ arg: String, _ cur: inout ArgumentCursor) throws -> Bool {
-        let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+        let name = optionName(arg)
         switch name {
         case "--endpoints": endpoints = try cur.value(for: arg, name)
         case "--from-beginning": start = .beginning

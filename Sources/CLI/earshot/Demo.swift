@@ -46,7 +46,7 @@ enum DemoCommand {
         var sawPath = false
         do {
             while let arg = cur.next() {
-                let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+                let name = optionName(arg)
                 switch name {
                 case "-h", "--help":
                     print(help)

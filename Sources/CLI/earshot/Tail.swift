@@ -191,7 +191,7 @@ enum TailCommand {
         do {
             while let arg = cur.next() {
                 if try src.take(arg, &cur) { continue }
-                let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+                let name = optionName(arg)
                 switch name {
                 case "-h", "--help":
                     print(help)

@@ -39,7 +39,7 @@ enum WatchCommand {
         do {
             while let arg = cur.next() {
                 if try src.take(arg, &cur) { continue }
-                let name = arg.split(separator: "=", maxSplits: 1).first.map(String.init) ?? arg
+                let name = optionName(arg)
                 switch name {
                 case "-h", "--help":
                     print(help)

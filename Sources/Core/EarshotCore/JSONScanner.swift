@@ -92,7 +92,12 @@ struct JSONScanner {
                 let isq = (q &- 0x0101_0101_0101_0101) & ~q & 0x8080_8080_8080_8080
                 let s = w ^ 0x5C5C_5C5C_5C5C_5C5C
                 let iss = (s &- 0x0101_0101_0101_0101) & ~s & 0x8080_8080_8080_8080
-                if (hi | lt20 | isq | iss) != 0 { break }
+                let special = hi | lt20 | isq | iss
+                if special != 0 {
+                    // The lowest flagged byte is exact (borrows only spill upwards): go straight to it.
+                    i &+= special.trailingZeroBitCount >> 3
+                    break
+                }
                 i &+= 8
             }
             guard i < count else { throw fail("unterminated string") }
