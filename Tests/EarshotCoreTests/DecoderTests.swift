@@ -289,3 +289,9 @@ struct SplitMix {
     let d = DecodedEvent()
     #expect(d.refs.count == Field.allCases.count)
 }
+
+@Test func compoundValuesAreShownDecoded() {
+    view(#"{"event": "slot", "name": "places", "value": [{"name": "Trattoria Z\u00fcrich", "stars": 4}, "caf\u00e9"]}"#) { v in
+        #expect(Summary.of(v) == #"places = [{"name":"Trattoria Zürich","stars":4},"café"]"#)
+    }
+}

@@ -119,7 +119,10 @@ public struct EventView {
         switch ref.kind {
         case .absent: return ""
         case .string: return clipped(string(ref) ?? "", limit)
-        case .object, .array: return clipped(compactJSON(raw(ref)), limit)
+        case .object, .array:
+            // Strings decoded (no \u escapes), as user and bot text are.
+            let text = PrettyJSON.compact(UnsafeRawBufferPointer(rebasing: bytes[ref.range])) ?? compactJSON(raw(ref))
+            return clipped(text, limit)
         default: return raw(ref)
         }
     }

@@ -17,7 +17,7 @@ public struct JSONToken: Sendable, Equatable {
 
 public enum PrettyJSON {
     /// Lines of tokens for a message; nil when it is not valid JSON.
-    public static func lines(_ bytes: UnsafeRawBufferPointer, indent: Int = 2) -> [[JSONToken]]? {
+    public static func lines(_ bytes: UnsafeRawBufferPointer, indent: Int = 2, keySeparator: String = ": ") -> [[JSONToken]]? {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return nil }
         var s = JSONScanner(base, count: bytes.count)
         var out: [[JSONToken]] = []
@@ -40,7 +40,7 @@ public enum PrettyJSON {
                     empty = false
                     newline(depth + 1)
                     line.append(JSONToken(kind: .key, text: quote(base, key)))
-                    line.append(JSONToken(kind: .punctuation, text: ": "))
+                    line.append(JSONToken(kind: .punctuation, text: keySeparator))
                     try value(&sc, depth + 1)
                 }
                 if !empty { newline(depth) }
@@ -77,6 +77,12 @@ public enum PrettyJSON {
     }
 
     /// The whole message indented, one string.
+    /// One line, no insignificant whitespace, strings decoded (`{"city":"Zürich"}`).
+    public static func compact(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard let ls = lines(bytes, indent: 0, keySeparator: ":") else { return nil }
+        return ls.map { $0.filter { $0.kind != .space }.map(\.text).joined() }.joined()
+    }
+
     public static func string(_ bytes: UnsafeRawBufferPointer, indent: Int = 2) -> String? {
         guard let ls = lines(bytes, indent: indent) else { return nil }
         return ls.map { $0.map(\.text).joined() }.joined(separator: "\n")
