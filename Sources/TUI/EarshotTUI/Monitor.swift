@@ -136,10 +136,24 @@ public final class Monitor {
     // MARK: derived
 
     /// Conversations shown in the list (sender filter applied), most recent first.
-    public func visibleConversations() -> [Conversation] {
-        let all = store.byRecentActivity()
-        guard let glob = filter.senderGlob, !glob.isEmpty else { return all }
-        return all.filter { globMatch(glob, $0.senderID) }
+    public func visibleConversations() -> [Conversation] { visibleOrder().map { store.conversations[$0] } }
+
+    private var orderCache: (seq: Int, glob: String?, order: [Int])?
+
+    /// Indices of the listed conversations, most recent first; sorted once per change of the
+    /// store, as small (time, index) pairs, so a frame stays cheap with many thousands.
+    func visibleOrder() -> [Int] {
+        let glob = filter.senderGlob.flatMap { $0.isEmpty ? nil : $0 }
+        if let c = orderCache, c.seq == store.nextSeq, c.glob == glob { return c.order }
+        var keys: [(Double, Int)] = []
+        keys.reserveCapacity(store.conversations.count)
+        for c in store.conversations where glob.map({ globMatch($0, c.senderID) }) ?? true {
+            keys.append((c.lastActivity, c.index))
+        }
+        keys.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        let order = keys.map(\.1)
+        orderCache = (store.nextSeq, glob, order)
+        return order
     }
 
     var selectedConversationIndex: Int? {
@@ -246,7 +260,7 @@ public final class Monitor {
 
     private func move(_ delta: Int) {
         if focus == .conversations {
-            let rows = visibleConversations().count + 1
+            let rows = visibleOrder().count + 1
             let old = listRow
             listRow = max(0, min(rows - 1, listRow &+ delta))
             if listRow != old || selectedSender == nil && listRow != 0 { selectRow(listRow) }
@@ -266,8 +280,8 @@ public final class Monitor {
 
     private func selectRow(_ row: Int) {
         listRow = row
-        let convs = visibleConversations()
-        selectedSender = row == 0 ? nil : convs[safe: row - 1]?.senderID
+        let order = visibleOrder()
+        selectedSender = row == 0 ? nil : order[safe: row - 1].map { store.conversations[$0].senderID }
         follow = true
         selectedSeq = nil
         transcriptTop = 0
@@ -393,7 +407,7 @@ public final class Monitor {
             focus = .conversations
             if m.action == .press {
                 let row = l.listTop + (m.y - l.list.y - 1)
-                if row >= 0 && row <= visibleConversations().count { selectRow(row) }
+                if row >= 0 && row <= visibleOrder().count { selectRow(row) }
             } else { move(delta) }
         } else if l.transcript.contains(x: m.x, y: m.y) {
             focus = .transcript
@@ -455,32 +469,32 @@ public final class Monitor {
 
     private func drawList(_ g: inout Grid, _ r: Rect) -> Int {
         guard r.width > 0 else { return 0 }
-        let convs = visibleConversations()
+        let order = visibleOrder()
         // Keep the selected sender's row selected as the list re-sorts.
-        if let s = selectedSender {
-            if let i = convs.firstIndex(where: { $0.senderID == s }) { listRow = i + 1 } else { listRow = 0; selectedSender = nil; rebuildView() }
+        if selectedSender != nil {
+            if let ci = selectedConversationIndex, let i = order.firstIndex(of: ci) { listRow = i + 1 } else { listRow = 0; selectedSender = nil; rebuildView() }
         }
-        var title = "Conversations (\(convs.count))"
+        var title = "Conversations (\(order.count))"
         if let glob = filter.senderGlob { title += " sender: \(glob)" }
         g.box(r, title: title, focused: focus == .conversations)
         let inner = r.inset(1)
         guard inner.height > 0 else { return 0 }
         if listRow < listTop { listTop = listRow }
         if listRow >= listTop + inner.height { listTop = listRow - inner.height + 1 }
-        listTop = max(0, min(listTop, max(0, convs.count + 1 - inner.height)))
+        listTop = max(0, min(listTop, max(0, order.count + 1 - inner.height)))
         let t = now()
-        for row in listTop ..< min(convs.count + 1, listTop + inner.height) {
+        for row in listTop ..< min(order.count + 1, listTop + inner.height) {
             let y = inner.y + row - listTop
             let selected = row == listRow
             if selected { g.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: .selection) }
             let base: Role = selected ? .selection : .normal
             if row == 0 {
-                let right = filter.senderGlob == nil ? "\(store.count)" : "\(convs.reduce(0) { $0 + $1.count })"
+                let right = filter.senderGlob == nil ? "\(store.count)" : "\(order.reduce(0) { $0 + store.conversations[$1].count })"
                 g.put(clipped("All conversations", inner.width - right.count - 1), x: inner.x, y: y, role: selected ? .senderSelected : .title)
                 g.put(right, x: inner.maxX - right.count, y: y, role: selected ? .selection : .count)
                 continue
             }
-            let c = convs[row - 1]
+            let c = store.conversations[order[row - 1]]
             var badges: [(String, Role)] = []
             if c.lowConfidence > 0 { badges.append(("?\(c.lowConfidence)", .lowConfidence)) }
             if c.undecodable > 0 { badges.append(("✗\(c.undecodable)", .undecodable)) }
