@@ -59,9 +59,6 @@ struct SQLiteError: Error, CustomStringConvertible {
 public struct SQLiteSource: MessageSource {
     public let path: String
     public var label: String { "sqlite://\(path)" }
-    /// Rows per read transaction: small enough that each lasts about a millisecond.
-    public var rowsPerRead: Int32 = 2000
-
     public init(path: String) { self.path = path }
 
     public func run(options: SourceOptions, stop: StopToken, emit: @Sendable (SourceEvent) -> Void) throws {
@@ -109,6 +106,8 @@ public struct SQLiteSource: MessageSource {
 
         let stmt = try db.prepare("SELECT id, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")
         defer { sqlite3_finalize(stmt) }
+        // Rows per read transaction: small enough that each lasts about a millisecond.
+        let rowsPerRead = Int32(max(1, min(options.maxBatch, 100_000)))
         var backlogDone = false
         if lastID >= maxAtStart {
             backlogDone = true

@@ -49,13 +49,6 @@ public struct MessageBatch: Sendable {
     public var count: Int { ends.count }
     public var isEmpty: Bool { ends.isEmpty }
 
-    public mutating func reserve(bytes n: Int, messages m: Int) {
-        bytes.reserveCapacity(n)
-        starts.reserveCapacity(m)
-        ends.reserveCapacity(m)
-        positions.reserveCapacity(m)
-    }
-
     /// Copies one payload in.
     public mutating func append<C: Collection>(_ payload: C, at position: SourcePosition) where C.Element == UInt8 {
         starts.append(bytes.count)
@@ -128,10 +121,11 @@ public struct SourceOptions: Sendable {
     public var exitAtEnd: Bool
     /// How often a polling source (file, SQL) looks for more, in milliseconds.
     public var pollIntervalMs: Int
-    /// Upper bound on the messages in one batch.
+    /// Upper bound on the messages in one batch where the source chooses it (an SQL source reads
+    /// this many rows per short read transaction; a file source batches what one read returns).
     public var maxBatch: Int
 
-    public init(start: StartPosition = .end, exitAtEnd: Bool = false, pollIntervalMs: Int = 100, maxBatch: Int = 4096) {
+    public init(start: StartPosition = .end, exitAtEnd: Bool = false, pollIntervalMs: Int = 100, maxBatch: Int = 2000) {
         self.start = start
         self.exitAtEnd = exitAtEnd
         self.pollIntervalMs = pollIntervalMs
