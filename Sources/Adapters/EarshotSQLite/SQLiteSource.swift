@@ -115,8 +115,9 @@ public struct SQLiteSource: MessageSource {
             if options.exitAtEnd { emit(.state(.finished)); return }
         }
 
+        var lastBatchBytes = Int(rowsPerRead) * 512
         while !stop.isStopped {
-            var batch = MessageBatch()
+            var batch = MessageBatch(reservingBytes: lastBatchBytes + lastBatchBytes / 8, messages: Int(rowsPerRead))
             var rows: Int32 = 0
             sqlite3_bind_int64(stmt, 1, lastID)
             sqlite3_bind_int(stmt, 2, rowsPerRead)
@@ -137,6 +138,7 @@ public struct SQLiteSource: MessageSource {
             } while rc == SQLITE_ROW
             // Resetting ends the read transaction: the writer is free again.
             sqlite3_reset(stmt)
+            if !batch.isEmpty { lastBatchBytes = max(4096, batch.bytes.count) }
             if rc != SQLITE_DONE {
                 let e = SQLiteError(code: rc, message: db.errorMessage)
                 if e.isBusy {

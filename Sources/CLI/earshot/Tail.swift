@@ -66,43 +66,82 @@ final class TailPrinter: @unchecked Sendable {
         self.quiet = quiet
     }
 
+    /// What one message comes to: decoding, filtering and rendering are independent per
+    /// message, so a batch is judged on two cores and then written in order.
+    enum Outcome {
+        case skip
+        case raw
+        case text(String, warnings: [String])
+        case bad(Undecodable)
+    }
+
+    func judge(_ bytes: UnsafeRawBufferPointer, _ pos: SourcePosition, label: String, tag: String?) -> Outcome {
+        switch EventDecoder.decode(bytes) {
+        case let .success(d):
+            let v = EventView(bytes: bytes, decoded: d)
+            guard filter.matches(v) else { return .skip }
+            switch format {
+            case .jsonl: return .raw
+            case .pretty: return .text(PrettyJSON.string(bytes) ?? "", warnings: [])
+            case .line:
+                var warnings: [String] = []
+                if !quiet, d.kind == .user || d.kind == .bot {
+                    for (f, e) in v.fieldErrors where f == .text || f == .senderID {
+                        warnings.append("\(label) \(pos.description): field \(f) \(e)")
+                    }
+                }
+                return .text(Summary.line(v, source: tag), warnings: warnings)
+            }
+        case let .failure(u):
+            return .bad(u)
+        }
+    }
+
     func handle(_ batch: MessageBatch, source: Int) {
         let label = labels[source]
         let tag: String? = labels.count > 1 ? label : nil
-        let filter = self.filter
-        let format = self.format
-        state.withLock { st in
-            batch.forEach { bytes, pos in
-                st.read += 1
-                switch EventDecoder.decode(bytes) {
-                case let .success(d):
-                    let v = EventView(bytes: bytes, decoded: d)
-                    guard filter.matches(v) else { return }
-                    st.shown += 1
-                    switch format {
-                    case .jsonl:
-                        st.out.append(bytes)
-                        st.out.newline()
-                    case .line:
-                        st.out.append(Summary.line(v, source: tag))
-                        st.out.newline()
-                        if !quiet, d.kind == .user || d.kind == .bot {
-                            for (f, e) in v.fieldErrors where f == .text || f == .senderID {
-                                st.fieldWarnings += 1
-                                st.out.flush()
-                                warn("\(label) \(pos.description): field \(f) \(e)")
-                            }
-                        }
-                    case .pretty:
-                        st.out.append(PrettyJSON.string(bytes) ?? "")
-                        st.out.newline()
+        let n = batch.count
+        var outcomes = [Outcome](repeating: .skip, count: n)
+        outcomes.withUnsafeMutableBufferPointer { out in
+            batch.bytes.withUnsafeBytes { all in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let all = all
+                let parts = n >= 512 ? 2 : 1
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    for i in n * p / parts ..< n * (p + 1) / parts {
+                        let r = batch.range(i)
+                        out[i] = judge(UnsafeRawBufferPointer(rebasing: all[r]), batch.positions[i], label: label, tag: tag)
                     }
-                case let .failure(u):
-                    st.undecodable += 1
-                    st.out.flush()
-                    warn("undecodable message at \(label) \(pos.description): \(u.description): \(preview(bytes))")
                 }
-                st.out.flushIfLarge()
+            }
+        }
+        state.withLock { st in
+            batch.bytes.withUnsafeBytes { all in
+                for i in 0 ..< n {
+                    st.read += 1
+                    switch outcomes[i] {
+                    case .skip: break
+                    case .raw:
+                        st.shown += 1
+                        st.out.append(UnsafeRawBufferPointer(rebasing: all[batch.range(i)]))
+                        st.out.newline()
+                    case let .text(t, warnings):
+                        st.shown += 1
+                        st.out.append(t)
+                        st.out.newline()
+                        for w in warnings {
+                            st.fieldWarnings += 1
+                            st.out.flush()
+                            warn(w)
+                        }
+                    case let .bad(u):
+                        st.undecodable += 1
+                        st.out.flush()
+                        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
+                        warn("undecodable message at \(label) \(batch.positions[i].description): \(u.description): \(preview(bytes))")
+                    }
+                    st.out.flushIfLarge()
+                }
             }
             st.out.flush()
         }

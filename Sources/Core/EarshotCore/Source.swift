@@ -46,6 +46,15 @@ public struct MessageBatch: Sendable {
         self.positions = positions
     }
 
+    /// An empty batch with room for `bytes` payload bytes and `messages` messages, so that
+    /// filling it does not grow (and copy) its buffer again and again.
+    public init(reservingBytes bytes: Int, messages: Int) {
+        self.bytes.reserveCapacity(bytes)
+        starts.reserveCapacity(messages)
+        ends.reserveCapacity(messages)
+        positions.reserveCapacity(messages)
+    }
+
     public var count: Int { ends.count }
     public var isEmpty: Bool { ends.isEmpty }
 
