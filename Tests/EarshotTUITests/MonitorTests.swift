@@ -82,8 +82,6 @@ func checkClean(_ g: Grid) {
         let g = m.render(width: 80, height: 24)
         // The low-confidence intent is drawn in its role; user and bot text in theirs.
         let row5 = g.roles(5)
-        let line5 = Array(g.line(5))
-        _ = line5
         #expect(row5.contains(.lowConfidence))
         #expect(g.roles(2).contains(.userText))
         #expect(g.roles(4).contains(.botText))
