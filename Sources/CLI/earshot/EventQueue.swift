@@ -15,7 +15,7 @@ final class EventQueue: Sendable {
     private let ready = DispatchSemaphore(value: 0)
     let limitBytes: Int
 
-    init(limitBytes: Int = 32 << 20) { self.limitBytes = limitBytes }
+    init(limitBytes: Int = 8 << 20) { self.limitBytes = limitBytes }
 
     func push(_ source: Int, _ ev: SourceEvent, stop: StopToken) {
         var size = 0
