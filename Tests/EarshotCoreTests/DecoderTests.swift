@@ -295,3 +295,28 @@ struct SplitMix {
         #expect(Summary.of(v) == #"places = [{"name":"Trattoria Zürich","stars":4},"café"]"#)
     }
 }
+
+/// validate() must say exactly what decode() says, for any bytes.
+@Test func validateAgreesWithDecode() {
+    var rng = SplitMix(seed: 11)
+    let seeds = [realUser, realBot, Mantle.user, #"{"conversation_id": "c", "bot": {"text": "x"}}"#,
+                 #"{"event": 3}"#, #"{"sender_id": "x"}"#, #"{"event": "a", "event": {"b": 1}}"#, "[1]", " {} "]
+    for seed in seeds {
+        let base = Array(seed.utf8)
+        for round in 0 ..< 800 {
+            var b = base
+            if round > 0 {
+                for _ in 0 ..< 1 + Int(rng.next() % 3) {
+                    let at = Int(rng.next() % UInt64(b.count))
+                    b[at] = [UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: ":"), 0x80, UInt8(truncatingIfNeeded: rng.next())][Int(rng.next() % 7)]
+                }
+            }
+            let d = EventDecoder.decode(b)
+            let v = b.withUnsafeBytes { EventDecoder.validate($0) }
+            switch d {
+            case .success: #expect(v == nil, "\(String(decoding: b, as: UTF8.self))")
+            case let .failure(u): #expect(v == u, "\(String(decoding: b, as: UTF8.self))")
+            }
+        }
+    }
+}

@@ -59,6 +59,9 @@ final class TailPrinter: @unchecked Sendable {
     let labels: [String]
     let quiet: Bool
 
+    /// jsonl with no filter: no field is needed.
+    var rawOnly: Bool { format == .jsonl && filter.isEmpty }
+
     init(filter: EventFilter, format: OutputFormat, labels: [String], quiet: Bool) {
         self.filter = filter
         self.format = format
@@ -76,6 +79,8 @@ final class TailPrinter: @unchecked Sendable {
     }
 
     func judge(_ bytes: UnsafeRawBufferPointer, _ pos: SourcePosition, label: String, tag: String?) -> Outcome {
+        // Raw output with no filter needs only to know the message is sound.
+        if rawOnly { return EventDecoder.validate(bytes).map { .bad($0) } ?? .raw }
         switch EventDecoder.decode(bytes) {
         case let .success(d):
             let v = EventView(bytes: bytes, decoded: d)

@@ -92,6 +92,46 @@ public enum EventDecoder {
         return .success(ev)
     }
 
+    /// What `decode` would say, without recording any field: nil when the message decodes,
+    /// else the same reason. For consumers that only pass messages on (raw output, no filter).
+    public static func validate(_ buf: UnsafeRawBufferPointer) -> Undecodable? {
+        guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), buf.count > 0 else {
+            return Undecodable(reason: "empty message", offset: nil)
+        }
+        var s = JSONScanner(base, count: buf.count)
+        s.skipWhitespace()
+        guard s.peek == 0x7B else {
+            // Rare: let decode word it.
+            if case let .failure(u) = decode(buf) { return u }
+            return nil
+        }
+        var type = JSONRef.absent
+        var conversation = false
+        var payload = false
+        do throws(JSONSyntaxError) {
+            try s.members(depth: 1) { (s, key) throws(JSONSyntaxError) in
+                let v = try s.scanValue(depth: 1)
+                if s.keyIs(key, "event") {
+                    type = v
+                } else if s.keyIs(key, "conversation_id") {
+                    conversation = true
+                } else if v.kind == .object && fieldFor(s, key, .top) == nil {
+                    payload = true
+                }
+            }
+            s.skipWhitespace()
+            if !s.atEnd { throw s.fail("end of message expected") }
+        } catch {
+            return syntax(error)
+        }
+        if !type.isPresent && conversation && payload { return nil }  // Mantle
+        guard type.kind == .string else {
+            if type.isPresent { return Undecodable(reason: "\"event\" is not a string", offset: Int(type.start)) }
+            return Undecodable(reason: "no \"event\" key", offset: nil)
+        }
+        return nil
+    }
+
     public static func decode(_ bytes: [UInt8]) -> Result<DecodedEvent, Undecodable> {
         bytes.withUnsafeBytes { decode($0) }
     }
