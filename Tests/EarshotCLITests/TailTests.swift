@@ -183,6 +183,18 @@ let corpus = [
         #expect(users.stdout.split(separator: "\n").allSatisfy { $0.contains(" user ") && $0.contains("intent=") })
     }
 
+    @Test func severalSourcesAreMergedAndTagged() throws {
+        let a = writeCorpus()
+        let b = tempDir() + "/other.log"
+        try (corpus[5] + "\n").write(toFile: b, atomically: true, encoding: .utf8)
+        let r = try earshot(["tail", a, b, "-e", "-t", "slot", "-q"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.contains { $0.hasPrefix("[\(a)] 2025-04-19 06:33:20.600  user-42") })
+        #expect(lines.contains { $0.hasPrefix("[\(b)] 2025-04-19 06:33:20.600  user-42") })
+    }
+
     @Test func endpointsFile() throws {
         let path = writeCorpus()
         let yml = tempDir() + "/endpoints.yml"

@@ -281,20 +281,14 @@ private func withSender(_ sender: String) -> String {
 
     // MARK: undecodable
 
-    @Test func passesUndecodable() {
-        #expect(EventFilter().passesUndecodable)
-        #expect(EventFilter(excludeTypes: ["user"]).passesUndecodable)
-        #expect(!EventFilter(includeTypes: ["user"]).passesUndecodable)
-        #expect(!EventFilter(senderGlob: "*").passesUndecodable)
-        #expect(!EventFilter(search: "x").passesUndecodable)
-        #expect(EventFilter(search: "").passesUndecodable)
-        #expect(!EventFilter(since: 0).passesUndecodable)
-        var f = EventFilter()
-        f.search = "abc"
-        #expect(!f.passesUndecodable)
-        f.search = nil
-        f.includeTypes = ["bot"]
-        #expect(!f.passesUndecodable)
+    @Test func searchMatchesIgnoresTheOtherFilters() {
+        let f = EventFilter(includeTypes: ["bot"], search: "hello")
+        view(#"{"event": "user", "text": "Hello there"}"#) { v in
+            #expect(!f.matches(v))       // a user event: the type filter says no
+            #expect(f.searchMatches(v))  // but the text is there
+        }
+        view(#"{"event": "user", "text": "bye"}"#) { v in #expect(!f.searchMatches(v)) }
+        view(#"{"event": "user", "text": "x"}"#) { v in #expect(!EventFilter().searchMatches(v)) }
     }
 
     // MARK: globMatch

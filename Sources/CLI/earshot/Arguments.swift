@@ -71,6 +71,23 @@ struct SourceArguments {
                               Unix seconds, or a duration back from now (90s, 15m, 2h, 1d)
     """
 
+    /// The option loop every consuming command shares: source and filter options here,
+    /// `-h`/`--help` (nil: the caller prints its help), then `own(name, arg, &cursor)` for the
+    /// command's options; what nobody takes is a usage error.
+    static func parse(_ args: [String], command: String,
+                      own: (String, String, inout ArgumentCursor) throws -> Bool) throws -> SourceArguments? {
+        var src = SourceArguments()
+        var cur = ArgumentCursor(args)
+        while let arg = cur.next() {
+            if try src.take(arg, &cur) { continue }
+            let name = optionName(arg)
+            if name == "-h" || name == "--help" { return nil }
+            if try own(name, arg, &cur) { continue }
+            throw UsageError("unknown option '\(arg)' (see earshot \(command) --help)")
+        }
+        return src
+    }
+
     /// Takes `arg` if it is one of ours; returns false otherwise.
     mutating func take(_ arg: String, _ cur: inout ArgumentCursor) throws -> Bool {
         let name = optionName(arg)

@@ -50,7 +50,6 @@ final class TailPrinter: @unchecked Sendable {
         var read = 0
         var shown = 0
         var undecodable = 0
-        var fieldWarnings = 0
     }
 
     private let state = Mutex(State())
@@ -135,7 +134,6 @@ final class TailPrinter: @unchecked Sendable {
                         st.out.append(t)
                         st.out.newline()
                         for w in warnings {
-                            st.fieldWarnings += 1
                             st.out.flush()
                             warn(w)
                         }
@@ -152,7 +150,7 @@ final class TailPrinter: @unchecked Sendable {
         }
     }
 
-    func summary(interrupted: Bool) -> (read: Int, shown: Int, undecodable: Int) {
+    func summary() -> (read: Int, shown: Int, undecodable: Int) {
         state.withLock { st in
             st.out.flush()
             return (st.read, st.shown, st.undecodable)
@@ -228,25 +226,23 @@ enum TailCommand {
     """
 
     static func run(_ args: [String]) -> Int32 {
-        var src = SourceArguments()
         var format = OutputFormat.line
         var quiet = false
-        var cur = ArgumentCursor(args)
         do {
-            while let arg = cur.next() {
-                if try src.take(arg, &cur) { continue }
-                let name = optionName(arg)
+            let parsed = try SourceArguments.parse(args, command: "tail") { name, arg, cur in
                 switch name {
-                case "-h", "--help":
-                    print(help)
-                    return 0
                 case "-f", "--format":
                     let v = try cur.value(for: arg, name)
                     guard let f = OutputFormat(rawValue: v) else { throw UsageError("--format must be line, jsonl or pretty, not '\(v)'") }
                     format = f
                 case "-q", "--quiet": quiet = true
-                default: throw UsageError("unknown option '\(arg)' (see earshot tail --help)")
+                default: return false
                 }
+                return true
+            }
+            guard let src = parsed else {
+                print(help)
+                return 0
             }
             let quiet = quiet
             let specs = try src.specs()
@@ -280,7 +276,7 @@ enum TailCommand {
                 }
                 if let done { failures = done; break }
             }
-            let s = printer.summary(interrupted: interruptToken.isStopped)
+            let s = printer.summary()
             for (i, why) in failures { warn("\(sources[i].label): \(why)") }
             if !quiet {
                 var line = "\(s.read) message\(s.read == 1 ? "" : "s") read, \(s.shown) shown"

@@ -29,21 +29,14 @@ enum WatchCommand {
     """
 
     static func run(_ args: [String]) -> Int32 {
-        var src = SourceArguments()
         var themeName: String?
         var keysFile: String?
         var capacity = 1_000_000
         var threshold = 0.5
         var statsPath: String?
-        var cur = ArgumentCursor(args)
         do {
-            while let arg = cur.next() {
-                if try src.take(arg, &cur) { continue }
-                let name = optionName(arg)
+            let parsed = try SourceArguments.parse(args, command: "watch") { name, arg, cur in
                 switch name {
-                case "-h", "--help":
-                    print(help)
-                    return 0
                 case "--theme": themeName = try cur.value(for: arg, name)
                 case "--keys": keysFile = try cur.value(for: arg, name)
                 case "--capacity":
@@ -53,8 +46,13 @@ enum WatchCommand {
                 case "--low-confidence":
                     guard let x = Double(try cur.value(for: arg, name)), x >= 0, x <= 1 else { throw UsageError("--low-confidence needs a number between 0 and 1") }
                     threshold = x
-                default: throw UsageError("unknown option '\(arg)' (see earshot watch --help)")
+                default: return false
                 }
+                return true
+            }
+            guard let src = parsed else {
+                print(help)
+                return 0
             }
             let specs = try src.specs()
             let filter = try src.filter()

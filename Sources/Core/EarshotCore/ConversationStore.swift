@@ -72,8 +72,6 @@ final class ByteArena {
         chunks.removeFirst(n)
         firstChunk += n
     }
-
-    var bytesHeld: Int { chunks.reduce(0) { $0 + $1.capacity } }
 }
 
 /// An append-only array indexed from 0 whose oldest elements can be dropped, stored in
@@ -294,14 +292,6 @@ public final class ConversationStore {
                            timestamp: r.timestamp.isNaN ? nil : r.timestamp, conversation: Int(r.conversation),
                            undecodable: bad ? reasons[seq] : nil, lowConfidence: r.flags & EventRecord.lowConfidence != 0,
                            store: self, chunk: Int(r.chunk), offset: Int(r.offset), length: Int(r.length))
-    }
-
-    /// The type name of a held event without building a StoredEvent (for per-event filters).
-    public func typeName(_ seq: Int) -> String? {
-        guard seq >= firstSeq && seq < nextSeq else { return nil }
-        let r = records[seq]
-        if r.flags & EventRecord.undecodable != 0 { return "undecodable" }
-        return r.kind == .unknown ? unknownNames[seq] : r.kind.typeName
     }
 
     @inline(__always)

@@ -81,10 +81,9 @@ public struct EventFilter: Sendable, Equatable {
         return true
     }
 
-    /// Whether an undecodable message passes: it has no type, sender or text, so it passes
-    /// only filters that do not look at those.
-    public var passesUndecodable: Bool {
-        includeTypes.isEmpty && senderGlob == nil && needle.isEmpty && since == nil
+    /// Whether the search text (alone, whatever the other filters) is found in the event.
+    public func searchMatches(_ v: EventView) -> Bool {
+        !needle.isEmpty && searchHit(v)
     }
 
     func searchHit(_ v: EventView) -> Bool {

@@ -309,9 +309,7 @@ public final class Monitor {
 
     func matchesSearch(_ e: StoredEvent) -> Bool {
         guard let needle = filter.search, !needle.isEmpty else { return false }
-        var f = EventFilter()
-        f.search = needle
-        return e.withView { f.matches($0) } ?? false
+        return e.withView { filter.searchMatches($0) } ?? false
     }
 
     private func handleDetail(_ k: Key) {
