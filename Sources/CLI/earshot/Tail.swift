@@ -265,7 +265,9 @@ enum TailCommand {
             var failures: [(Int, String)] = []
             while true {
                 let done = finished.withLock { $0 }
-                for (i, ev) in queue.waitAndDrain(timeoutMs: 100) {
+                // Once the sources are done, take what is left without waiting: their last
+                // wake-up may already have been used up by an earlier wait.
+                for (i, ev) in done == nil ? queue.waitAndDrain(timeoutMs: 100) : queue.drain() {
                     switch ev {
                     case let .messages(b): printer.handle(b, source: i)
                     case let .notice(n): if !quiet { warn("\(sources[i].label): \(n)") }
