@@ -117,6 +117,45 @@ let corpus = [
         #expect(sinceUnix.stdout.split(separator: "\n").count == 4)
     }
 
+    /// jsonl with no filter writes runs of messages straight from the read buffer: blank
+    /// lines, a CRLF line, a bad line and a last line without a newline must all come out right.
+    @Test func rawJSONLinesKeepEverySoundMessageInOrder() throws {
+        let path = tempDir() + "/raw.log"
+        let text = corpus[0] + "\n\n" + corpus[1] + "\r\n" + "{\"event\": oops}\n" + corpus[2] + "\n   \n" + corpus[3]
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try earshot(["tail", path, "-e", "-f", "jsonl"])
+        #expect(r.status == 0)
+        #expect(r.stdout == corpus[0] + "\n" + corpus[1] + "\r\n" + corpus[2] + "\n" + corpus[3] + "\n")
+        #expect(r.stderr.contains("undecodable message at \(path) line 4 "))
+        #expect(r.stderr.hasSuffix("earshot: 5 messages read, 4 shown, 1 undecodable\n"))
+
+        // Large enough for batches judged on two cores and runs written without a copy.
+        var lines: [String] = []
+        for i in 0 ..< 6000 { lines.append(i == 3333 ? "not json" : corpus[i % corpus.count]) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var expected = lines
+        expected.remove(at: 3333)
+        let big = try earshot(["tail", path, "-e", "-f", "jsonl"])
+        #expect(big.stdout == expected.joined(separator: "\n") + "\n")
+        #expect(big.stderr.contains("line 3334 "))
+        #expect(big.stderr.hasSuffix("earshot: 6000 messages read, 5999 shown, 1 undecodable\n"))
+        // The same through SQLite, whose rows are copied into a batch.
+        let db = tempDir() + "/raw.db"
+        let sql = "BEGIN; CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), data TEXT);\n"
+            + lines.map { "INSERT INTO events (data) VALUES ('\($0.replacingOccurrences(of: "'", with: "''"))');\n" }.joined()
+            + "COMMIT;\n"
+        try sql.write(toFile: db + ".sql", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sqlite3", db, ".read \(db).sql"]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let fromDB = try earshot(["tail", "sqlite://" + db, "-e", "-f", "jsonl"])
+        #expect(fromDB.stdout == expected.joined(separator: "\n") + "\n")
+        #expect(fromDB.stderr.contains("row id 3334: "))
+    }
+
     @Test func prettyFormat() throws {
         let r = try earshot(["tail", writeCorpus(), "-e", "-t", "slot", "-f", "pretty", "-q"])
         #expect(r.stdout == """

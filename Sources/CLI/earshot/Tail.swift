@@ -26,20 +26,23 @@ struct OutputBuffer {
     mutating func flushIfLarge() { if bytes.count >= 1 << 16 { flush() } }
 
     mutating func flush() {
-        var done = 0
-        bytes.withUnsafeBytes { b in
-            while done < b.count {
-                let n = write(fd, b.baseAddress! + done, b.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    if errno == EPIPE { exit(0) }
-                    warn("cannot write output: \(String(cString: strerror(errno)))")
-                    exit(1)
-                }
-                done += n
-            }
-        }
+        bytes.withUnsafeBytes { write($0) }
         bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes `b` straight out (the buffer must have been flushed first, to keep the order).
+    func write(_ b: UnsafeRawBufferPointer) {
+        var done = 0
+        while done < b.count {
+            let n = Glibc.write(fd, b.baseAddress! + done, b.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }
+                warn("cannot write output: \(String(cString: strerror(errno)))")
+                exit(1)
+            }
+            done += n
+        }
     }
 }
 
@@ -68,24 +71,22 @@ final class TailPrinter: @unchecked Sendable {
         self.quiet = quiet
     }
 
-    /// What one message comes to: decoding, filtering and rendering are independent per
-    /// message, so a batch is judged on two cores and then written in order.
+    /// What one message comes to in the line and pretty formats: decoding, filtering and
+    /// rendering are independent per message, so a batch is judged on two cores and then
+    /// written in order.
     enum Outcome {
         case skip
-        case raw
         case text(String, warnings: [String])
         case bad(Undecodable)
     }
 
     func judge(_ bytes: UnsafeRawBufferPointer, _ pos: SourcePosition, label: String, tag: String?) -> Outcome {
-        // Raw output with no filter needs only to know the message is sound.
-        if rawOnly { return EventDecoder.validate(bytes).map { .bad($0) } ?? .raw }
         switch EventDecoder.decode(bytes) {
         case let .success(d):
             let v = EventView(bytes: bytes, decoded: d)
             guard filter.matches(v) else { return .skip }
             switch format {
-            case .jsonl: return .raw
+            case .jsonl: preconditionFailure("jsonl is handled by handleJSONLines")
             case .pretty: return .text(PrettyJSON.string(bytes) ?? "", warnings: [])
             case .line:
                 var warnings: [String] = []
@@ -102,6 +103,7 @@ final class TailPrinter: @unchecked Sendable {
     }
 
     func handle(_ batch: MessageBatch, source: Int) {
+        if format == .jsonl { return handleJSONLines(batch, source: source) }
         let label = labels[source]
         let tag: String? = labels.count > 1 ? label : nil
         let n = batch.count
@@ -125,10 +127,6 @@ final class TailPrinter: @unchecked Sendable {
                     st.read += 1
                     switch outcomes[i] {
                     case .skip: break
-                    case .raw:
-                        st.shown += 1
-                        st.out.append(UnsafeRawBufferPointer(rebasing: all[batch.range(i)]))
-                        st.out.newline()
                     case let .text(t, warnings):
                         st.shown += 1
                         st.out.append(t)
@@ -144,6 +142,85 @@ final class TailPrinter: @unchecked Sendable {
                         warn("undecodable message at \(label) \(batch.positions[i].description): \(u.description): \(preview(bytes))")
                     }
                     st.out.flushIfLarge()
+                }
+            }
+            st.out.flush()
+        }
+    }
+
+    /// jsonl: each message gets a one-byte verdict (on two cores), and runs of shown messages
+    /// that already stand as JSON lines in the batch's buffer are written straight from it.
+    /// With no filter a message is only validated, not decoded.
+    private func handleJSONLines(_ batch: MessageBatch, source: Int) {
+        let show: UInt8 = 0, skip: UInt8 = 1, bad: UInt8 = 2
+        let n = batch.count
+        let parts = n >= 512 ? 2 : 1
+        var verdicts = [UInt8](repeating: show, count: n)
+        let problems = Mutex<[(Int, Undecodable)]>([])
+        let raw = rawOnly
+        verdicts.withUnsafeMutableBufferPointer { out in
+            batch.bytes.withUnsafeBytes { all in
+                nonisolated(unsafe) let out = out
+                nonisolated(unsafe) let all = all
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    var found: [(Int, Undecodable)] = []
+                    for i in n * p / parts ..< n * (p + 1) / parts {
+                        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
+                        if raw {
+                            if let u = EventDecoder.validate(bytes) { out[i] = bad; found.append((i, u)) }
+                        } else {
+                            switch EventDecoder.decode(bytes) {
+                            case let .success(d):
+                                if !filter.matches(EventView(bytes: bytes, decoded: d)) { out[i] = skip }
+                            case let .failure(u):
+                                out[i] = bad
+                                found.append((i, u))
+                            }
+                        }
+                    }
+                    if !found.isEmpty { problems.withLock { $0 += found } }
+                }
+            }
+        }
+        let reasons = Dictionary(problems.withLock { $0 }, uniquingKeysWith: { a, _ in a })
+        let label = labels[source]
+        state.withLock { st in
+            st.read += n
+            batch.bytes.withUnsafeBytes { all in
+                var i = 0
+                while i < n {
+                    switch verdicts[i] {
+                    case skip:
+                        i += 1
+                    case bad:
+                        st.undecodable += 1
+                        st.out.flush()
+                        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
+                        warn("undecodable message at \(label) \(batch.positions[i].description): \(reasons[i]!.description): \(preview(bytes))")
+                        i += 1
+                    default:
+                        // The longest run of shown messages joined by single newlines.
+                        var j = i
+                        while j < n, verdicts[j] == show, batch.isNewlineJoined(j) { j += 1 }
+                        if j > i {
+                            st.shown += j - i
+                            let run = UnsafeRawBufferPointer(rebasing: all[batch.starts[i] ..< batch.ends[j - 1] + 1])
+                            if run.count >= 1 << 16 {
+                                st.out.flush()
+                                st.out.write(run)
+                            } else {
+                                st.out.append(run)
+                                st.out.flushIfLarge()
+                            }
+                            i = j
+                        } else {
+                            st.shown += 1
+                            st.out.append(UnsafeRawBufferPointer(rebasing: all[batch.range(i)]))
+                            st.out.newline()
+                            st.out.flushIfLarge()
+                            i += 1
+                        }
+                    }
                 }
             }
             st.out.flush()

@@ -58,11 +58,13 @@ public struct MessageBatch: Sendable {
     public var count: Int { ends.count }
     public var isEmpty: Bool { ends.isEmpty }
 
-    /// Copies one payload in.
+    /// Copies one payload in, followed by a newline that is not part of it: a run of
+    /// messages is then already laid out as JSON lines and can be written out as it is.
     public mutating func append<C: Collection>(_ payload: C, at position: SourcePosition) where C.Element == UInt8 {
         starts.append(bytes.count)
         bytes.append(contentsOf: payload)
         ends.append(bytes.count)
+        bytes.append(0x0A)
         positions.append(position)
     }
 
@@ -70,7 +72,17 @@ public struct MessageBatch: Sendable {
         starts.append(bytes.count)
         bytes.append(contentsOf: payload)
         ends.append(bytes.count)
+        bytes.append(0x0A)
         positions.append(position)
+    }
+
+    /// Whether message `i` is directly followed in the buffer by one newline and then by
+    /// message `i + 1` (or is the last message): such runs are JSON lines as they stand.
+    @inline(__always)
+    public func isNewlineJoined(_ i: Int) -> Bool {
+        let e = ends[i]
+        guard e < bytes.count, bytes[e] == 0x0A else { return false }
+        return i + 1 == ends.count || starts[i + 1] == e + 1
     }
 
     public func range(_ i: Int) -> Range<Int> { starts[i] ..< ends[i] }
