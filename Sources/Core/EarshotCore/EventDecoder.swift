@@ -98,6 +98,7 @@ public enum EventDecoder {
         guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), buf.count > 0 else {
             return Undecodable(reason: "empty message", offset: nil)
         }
+        if QuickValidator.isSoundFlatEvent(base, count: buf.count) { return nil }
         var s = JSONScanner(base, count: buf.count)
         s.skipWhitespace()
         guard s.peek == 0x7B else {

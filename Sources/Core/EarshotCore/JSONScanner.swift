@@ -54,7 +54,7 @@ struct JSONScanner {
     mutating func skipWhitespace() {
         while i < count {
             let b = base[i]
-            if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
+            if b <= 0x20 && (b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09) { i += 1 } else { return }
         }
     }
 
@@ -86,13 +86,7 @@ struct JSONScanner {
             while i &+ 8 <= count {
                 let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
                 // A byte is "special" if it is '"' (0x22), '\\' (0x5C), < 0x20 or >= 0x80.
-                let hi = w & 0x8080_8080_8080_8080
-                let lt20 = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
-                let q = w ^ 0x2222_2222_2222_2222
-                let isq = (q &- 0x0101_0101_0101_0101) & ~q & 0x8080_8080_8080_8080
-                let s = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                let iss = (s &- 0x0101_0101_0101_0101) & ~s & 0x8080_8080_8080_8080
-                let special = hi | lt20 | isq | iss
+                let special = stringSpecials(w)
                 if special != 0 {
                     // The lowest flagged byte is exact (borrows only spill upwards): go straight to it.
                     i &+= special.trailingZeroBitCount >> 3
@@ -172,12 +166,12 @@ struct JSONScanner {
         if base[i] == 0x30 {
             i += 1
         } else if base[i] >= 0x31 && base[i] <= 0x39 {
-            while i < count && base[i] &- 0x30 < 10 { i += 1 }
+            i = QuickValidator.skipDigits(base, count, i + 1)
         } else { throw fail("digit expected") }
         if i < count && base[i] == 0x2E {
             i += 1
             guard i < count, base[i] &- 0x30 < 10 else { throw fail("digit expected after '.'") }
-            while i < count && base[i] &- 0x30 < 10 { i += 1 }
+            i = QuickValidator.skipDigits(base, count, i + 1)
         }
         if i < count && (base[i] | 0x20) == 0x65 {
             i += 1
