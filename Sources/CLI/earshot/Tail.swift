@@ -200,8 +200,7 @@ final class TailPrinter: @unchecked Sendable {
                         i += 1
                     default:
                         // The longest run of shown messages joined by single newlines.
-                        var j = i
-                        while j < n, verdicts[j] == show, batch.isNewlineJoined(j) { j += 1 }
+                        let j = verdicts.withUnsafeBufferPointer { v in batch.newlineJoinedRun(from: i) { v[$0] == show } }
                         if j > i {
                             st.shown += j - i
                             let run = UnsafeRawBufferPointer(rebasing: all[batch.starts[i] ..< batch.ends[j - 1] + 1])

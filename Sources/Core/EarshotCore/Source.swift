@@ -76,13 +76,25 @@ public struct MessageBatch: Sendable {
         positions.append(position)
     }
 
-    /// Whether message `i` is directly followed in the buffer by one newline and then by
-    /// message `i + 1` (or is the last message): such runs are JSON lines as they stand.
+    /// The end of the run of messages from `i` on that `include` accepts and that stand in
+    /// the buffer as JSON lines: each followed by one newline and then by the next. Message
+    /// `i ..< end` and their newlines are the bytes `starts[i] ... ends[end - 1]`.
     @inline(__always)
-    public func isNewlineJoined(_ i: Int) -> Bool {
-        let e = ends[i]
-        guard e < bytes.count, bytes[e] == 0x0A else { return false }
-        return i + 1 == ends.count || starts[i + 1] == e + 1
+    public func newlineJoinedRun(from i: Int, while include: (Int) -> Bool) -> Int {
+        bytes.withUnsafeBufferPointer { b in
+            starts.withUnsafeBufferPointer { st in
+                ends.withUnsafeBufferPointer { en in
+                    var j = i
+                    let n = en.count
+                    while j < n, include(j) {
+                        let e = en[j]
+                        guard e < b.count, b[e] == 0x0A, j + 1 == n || st[j + 1] == e + 1 else { break }
+                        j += 1
+                    }
+                    return j
+                }
+            }
+        }
     }
 
     public func range(_ i: Int) -> Range<Int> { starts[i] ..< ends[i] }
