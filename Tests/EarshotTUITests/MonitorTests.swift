@@ -345,3 +345,45 @@ func checkClean(_ g: Grid) {
         #expect(g.lines[1].hasPrefix("┃All conversations      4┃"))
     }
 }
+
+/// The conversation list is kept in order incrementally between frames; after any mix of
+/// events (out of order, untimed, new senders, eviction, a sender filter) it must be what
+/// a full sort gives.
+@Test func conversationOrderIsKeptIncrementallyLikeAFullSort() {
+    var rng = SplitMix64(seed: 9)
+    for (capacity, glob) in [(100_000, nil), (300, nil), (100_000, "s1*")] as [(Int, String?)] {
+        let store = ConversationStore(capacity: capacity)
+        let m = Monitor(store: store, sources: ["x"], filter: EventFilter(), now: { t0 })
+        m.filter.senderGlob = glob
+        var incremental = 0
+        for round in 0 ..< 300 {
+            let n = round % 50 == 0 ? 400 : 1 + Int(rng.next() % 12)
+            var lines: [String] = []
+            for _ in 0 ..< n {
+                let s = "s\(rng.next() % 60)"
+                // Mostly moving forward, sometimes late or tied, sometimes without a time.
+                let t = t0 + Double(round) + Double(rng.next() % 3) - (rng.next() % 7 == 0 ? 50 : 0)
+                lines.append(rng.next() % 11 == 0 ? #"{"sender_id": "\#(s)", "event": "action", "name": "x"}"# : action(s, t, "a"))
+            }
+            let before = m.visibleOrder()
+            m.ingest(.messages(batch(lines)), source: 0)
+            let got = m.visibleOrder()
+            if !before.isEmpty && n <= 12 { incremental += 1 }
+            let full = store.byRecentActivity().filter { c in glob.map { globMatch($0, c.senderID) } ?? true }.map(\.index)
+            #expect(got == full, "round \(round), capacity \(capacity), glob \(glob ?? "-")")
+        }
+        #expect(incremental > 200)
+    }
+}
+
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

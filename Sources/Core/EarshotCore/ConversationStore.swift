@@ -282,6 +282,13 @@ public final class ConversationStore {
         bySender[sender].map { conversations[$0] }
     }
 
+    /// The conversation of the event with sequence number `seq`, if still held.
+    @inline(__always)
+    public func conversationIndex(ofSeq seq: Int) -> Int? {
+        guard seq >= firstSeq && seq < nextSeq else { return nil }
+        return Int(records[seq].conversation)
+    }
+
     /// The event with sequence number `seq`, if still held.
     public func event(_ seq: Int) -> StoredEvent? {
         guard seq >= firstSeq && seq < nextSeq else { return nil }

@@ -139,20 +139,71 @@ public final class Monitor {
     public func visibleConversations() -> [Conversation] { visibleOrder().map { store.conversations[$0] } }
 
     private var orderCache: (seq: Int, glob: String?, order: [Int])?
+    private var touchedMark: [Bool] = []
 
-    /// Indices of the listed conversations, most recent first; sorted once per change of the
-    /// store, as small (time, index) pairs, so a frame stays cheap with many thousands.
+    /// Indices of the listed conversations, most recent first. Activity only moves forward,
+    /// so after a few events the conversations they touched are taken out, sorted, and merged
+    /// back in: linear in the list, not a full sort on every frame of a flood.
     func visibleOrder() -> [Int] {
         let glob = filter.senderGlob.flatMap { $0.isEmpty ? nil : $0 }
-        if let c = orderCache, c.seq == store.nextSeq, c.glob == glob { return c.order }
+        if let c = orderCache, c.glob == glob {
+            if c.seq == store.nextSeq { return c.order }
+            if let order = updatedOrder(c.order, since: c.seq, glob: glob) {
+                orderCache = (store.nextSeq, glob, order)
+                return order
+            }
+        }
         var keys: [(Double, Int)] = []
         keys.reserveCapacity(store.conversations.count)
         for c in store.conversations where glob.map({ globMatch($0, c.senderID) }) ?? true {
             keys.append((c.lastActivity, c.index))
         }
-        keys.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        keys.sort(by: Self.listedBefore)
         let order = keys.map(\.1)
         orderCache = (store.nextSeq, glob, order)
+        return order
+    }
+
+    /// Most recent first; ties by index (first seen first).
+    static func listedBefore(_ a: (Double, Int), _ b: (Double, Int)) -> Bool {
+        a.0 != b.0 ? a.0 > b.0 : a.1 < b.1
+    }
+
+    /// The order after the events from `seq` on, or nil when a full sort is as cheap (many
+    /// events, or some of them already evicted).
+    private func updatedOrder(_ old: [Int], since seq: Int, glob: String?) -> [Int]? {
+        let new = store.nextSeq - seq
+        guard seq >= store.oldestSeq, new <= max(64, old.count / 2) else { return nil }
+        let conversations = store.conversations
+        if touchedMark.count < conversations.count { touchedMark += [Bool](repeating: false, count: conversations.count - touchedMark.count) }
+        var touched: [(Double, Int)] = []
+        var marked: [Int] = []
+        defer { for i in marked { touchedMark[i] = false } }
+        for s in seq ..< store.nextSeq {
+            guard let i = store.conversationIndex(ofSeq: s) else { return nil }
+            if !touchedMark[i] {
+                touchedMark[i] = true
+                marked.append(i)
+                touched.append((conversations[i].lastActivity, i))
+            }
+        }
+        if let glob { touched.removeAll { !globMatch(glob, conversations[$0.1].senderID) } }
+        touched.sort(by: Self.listedBefore)
+        var order: [Int] = []
+        order.reserveCapacity(old.count + touched.count)
+        var t = 0
+        for i in old where !touchedMark[i] {
+            let key = (conversations[i].lastActivity, i)
+            while t < touched.count, Self.listedBefore(touched[t], key) {
+                order.append(touched[t].1)
+                t += 1
+            }
+            order.append(i)
+        }
+        while t < touched.count {
+            order.append(touched[t].1)
+            t += 1
+        }
         return order
     }
 
