@@ -17,7 +17,7 @@ private let socketCounter = Atomic<Int>(0)
 /// spawning thread's signal mask (Swift's worker threads block nearly every signal, so a tmux
 /// server or a writer started that way ignores SIGTERM and `kill-server`), and a daemon it
 /// starts inherits the descriptor Process watches, so the client's exit is never noticed.
-private func spawn(_ args: [String], output: Int32? = nil) throws -> pid_t {
+func spawn(_ args: [String], output: Int32? = nil) throws -> pid_t {
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }
@@ -65,7 +65,7 @@ private struct SpawnError: Error { var message: String }
 
 /// Waits for `pid` (killing it after `timeout` seconds); its exit status, 128+N for a signal.
 @discardableResult
-private func reap(_ pid: pid_t, timeout: Double = 10) -> Int32 {
+func reap(_ pid: pid_t, timeout: Double = 10) -> Int32 {
     let deadline = Date().addingTimeInterval(timeout)
     var status: Int32 = 0
     while true {
@@ -79,7 +79,7 @@ private func reap(_ pid: pid_t, timeout: Double = 10) -> Int32 {
 }
 
 /// Runs `/usr/bin/env ARGS...` to the end; its status and output (stdout and stderr).
-private func runTool(_ args: [String], timeout: Double = 10) throws -> (status: Int32, output: String) {
+func runTool(_ args: [String], timeout: Double = 10) throws -> (status: Int32, output: String) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw SpawnError(message: "pipe") }
     let pid: pid_t
