@@ -160,3 +160,23 @@ private func tok(_ kind: JSONTokenKind, _ text: String) -> JSONToken { JSONToken
         #expect(numbers == ["1745044394.1430557", "0.9954788088798523", "0.9954788088798523"])
     }
 }
+
+/// compact's plain fast path (printable ASCII, no escapes) must give what the tokenizer gives.
+@Test func compactFastPathAgreesWithTheTokenizer() {
+    var rng = SplitMix(seed: 17)
+    let pieces = [#"{"a": 1, "b": [true, false, null], "c": {"d": "e f"}}"#, #"[1.5e3, -0.25, "x y", [], {}]"#,
+                  #""plain string""#, "42", #"{"name": "Trattoria", "stars": 4, "tags": ["a", "b"]}"#,
+                  #"{"q": "a \"quoted\" word"}"#, #"["caf\u00e9"]"#, "[1,2", #"{"a" 1}"#, "tru", #"["\t"]"#]
+    var plain = 0
+    for _ in 0 ..< 2000 {
+        var s = pieces[Int(rng.next() % UInt64(pieces.count))]
+        if rng.next() % 2 == 0 { s = "[" + s + ", " + pieces[Int(rng.next() % UInt64(pieces.count))] + "]" }
+        if rng.next() % 5 == 0 { s = "  " + s + " \n" }
+        let bytes = Array(s.utf8)
+        let fast = bytes.withUnsafeBytes { PrettyJSON.compact($0) }
+        let slow = bytes.withUnsafeBytes { PrettyJSON.compactViaTokens($0) }
+        #expect(fast == slow, "\(s)")
+        if bytes.withUnsafeBytes({ isPrintableASCII($0) && !$0.contains(0x5C) && PrettyJSON.isValid($0) }) { plain += 1 }
+    }
+    #expect(plain > 300)
+}

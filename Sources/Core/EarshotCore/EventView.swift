@@ -226,7 +226,8 @@ public struct Event: Sendable {
 /// Cuts `s` to at most `limit` display columns, ending in "…" when something was cut.
 public func clipped(_ s: String, _ limit: Int) -> String {
     guard limit > 0 else { return "" }
-    guard displayWidth(s) > limit else { return s }
+    // No character is wider than its UTF-8 bytes (wide ones take three or four).
+    guard s.utf8.count > limit, displayWidth(s) > limit else { return s }
     var width = 0
     var out = ""
     for ch in s {

@@ -24,8 +24,22 @@ public enum Summary {
         return "(" + confidence(d) + ")"
     }
 
+    /// The parts of a summary, joined by two spaces as they come (empty ones left out).
+    struct Parts {
+        var text = ""
+        var isEmpty = true
+
+        @inline(__always)
+        mutating func append(_ part: String) {
+            isEmpty = false
+            guard !part.isEmpty else { return }
+            if !text.isEmpty { text += "  " }
+            text += part
+        }
+    }
+
     static func raw(_ v: EventView) -> String {
-        var parts: [String] = []
+        var parts = Parts()
         switch v.kind {
         case .user:
             if let t = v.text { parts.append(quoted(t)) }
@@ -79,19 +93,38 @@ public enum Summary {
         case .unknown:
             parts.append(clipped(compactJSON(String(decoding: v.bytes, as: UTF8.self)), 100))
         }
-        return parts.filter { !$0.isEmpty }.joined(separator: "  ")
+        return parts.text
     }
 
     /// The `--format line` row: time, sender, type, summary.
     public static func line(_ v: EventView, source: String? = nil) -> String {
-        let time = v.timestamp.map(TimeParsing.format) ?? "-                      "
         let sender = sanitize(v.senderID ?? "-")
         let type = sanitize(v.kind == .unknown ? v.typeName : v.kind.typeName)
-        var s = time + "  " + pad(sender, 12) + "  " + pad(type, 15) + "  " + of(v)
-        if let source { s = "[\(sanitize(source))] " + s }
-        while s.last == " " { s.removeLast() }
+        let summary = of(v)
+        var s = ""
+        s.reserveCapacity(60 + sender.utf8.count + summary.utf8.count)
+        if let source { s += "[\(sanitize(source))] " }
+        s += v.timestamp.map(TimeParsing.format) ?? "-                      "
+        s += "  "
+        appendPadded(&s, sender, 12)
+        s += "  "
+        appendPadded(&s, type, 15)
+        if summary.isEmpty {
+            while s.last == " " { s.removeLast() }
+        } else {
+            s += "  "
+            s += summary
+            while s.last == " " { s.removeLast() }
+        }
         return s
     }
+}
+
+@inline(__always)
+func appendPadded(_ s: inout String, _ text: String, _ width: Int) {
+    s += text
+    let w = displayWidth(text)
+    if w < width { s += String(repeating: " ", count: width - w) }
 }
 
 /// Formats a number with `digits` decimals (no Foundation).

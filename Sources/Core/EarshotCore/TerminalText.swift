@@ -5,7 +5,9 @@
 /// (ESC is shown as ␛, a newline as ␊), C1 controls and bidirectional overrides become
 /// `<U+XXXX>`. Nothing of the input can move the cursor or change the terminal's state.
 public func sanitize(_ s: String) -> String {
-    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s }
+    if isPrintableASCII(s) { return s }
+    // Most non-ASCII text (accents, CJK, emoji) has nothing to replace: keep it as it is.
+    if !s.unicodeScalars.contains(where: { v in v.value < 0x20 || v.value == 0x7F || isDangerousFormat(v.value) }) { return s }
     var out = String.UnicodeScalarView()
     for u in s.unicodeScalars {
         let v = u.value
@@ -20,6 +22,52 @@ public func sanitize(_ s: String) -> String {
         }
     }
     return String(out)
+}
+
+/// Whether every byte is printable ASCII (0x20 ..< 0x7F): then a string is safe as it is and
+/// its display width is its length. Eight bytes at a time over the contiguous UTF-8.
+@inline(__always)
+public func isPrintableASCII(_ s: String) -> Bool {
+    if let r = s.utf8.withContiguousStorageIfAvailable({ isPrintableASCII(UnsafeRawBufferPointer($0)) }) { return r }
+    return s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+}
+
+public func isPrintableASCII(_ b: UnsafeRawBufferPointer) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    var i = 0
+    let n = b.count
+    while i + 8 <= n {
+        let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        // >= 0x80, < 0x20, or 0x7F (adding 1 sets bit 7 only from 0x7F, given no bit 7 before).
+        if (w | (w &- ones &* 0x20) | (w &+ ones)) & (ones &* 0x80) != 0 { return false }
+        i += 8
+    }
+    while i < n {
+        let c = b[i]
+        if c < 0x20 || c >= 0x7F { return false }
+        i += 1
+    }
+    return true
+}
+
+/// Whether every byte is ASCII (< 0x80), eight at a time.
+@inline(__always)
+func isASCII(_ s: String) -> Bool {
+    if let r = s.utf8.withContiguousStorageIfAvailable({ b -> Bool in
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let raw = UnsafeRawBufferPointer(b)
+        var i = 0
+        while i + 8 <= raw.count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & (ones &* 0x80) != 0 { return false }
+            i += 8
+        }
+        while i < raw.count {
+            if raw[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }) { return r }
+    return s.utf8.allSatisfy { $0 < 0x80 }
 }
 
 /// C1 controls, bidi embeddings/overrides/isolates, line and paragraph separators, BOM and
@@ -68,7 +116,7 @@ public func displayWidth(_ c: Character) -> Int {
 }
 
 public func displayWidth(_ s: String) -> Int {
-    if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.utf8.count }
+    if isASCII(s) { return s.utf8.count }
     var w = 0
     for c in s { w += displayWidth(c) }
     return w

@@ -136,7 +136,28 @@ public enum TimeParsing {
         let ms = Int(total - Int64(secs) * 1000)
         var t = tm()
         localtime_r(&secs, &t)
-        return "\(d4(Int(t.tm_year) + 1900))-\(d2(t.tm_mon + 1))-\(d2(t.tm_mday)) \(d2(t.tm_hour)):\(d2(t.tm_min)):\(d2(t.tm_sec)).\(d3(ms))"
+        let year = Int(t.tm_year) + 1900
+        guard year >= 0 && year <= 9999 else {
+            return "\(d4(year))-\(d2(t.tm_mon + 1))-\(d2(t.tm_mday)) \(d2(t.tm_hour)):\(d2(t.tm_min)):\(d2(t.tm_sec)).\(d3(ms))"
+        }
+        // Written digit by digit into one small string: this runs for every line of `tail`.
+        return String(unsafeUninitializedCapacity: 23) { b in
+            @inline(__always) func put(_ v: Int, _ at: Int, _ digits: Int) {
+                var v = v
+                for k in stride(from: at + digits - 1, through: at, by: -1) {
+                    b[k] = UInt8(0x30 + v % 10)
+                    v /= 10
+                }
+            }
+            put(year, 0, 4); b[4] = 0x2D
+            put(Int(t.tm_mon) + 1, 5, 2); b[7] = 0x2D
+            put(Int(t.tm_mday), 8, 2); b[10] = 0x20
+            put(Int(t.tm_hour), 11, 2); b[13] = 0x3A
+            put(Int(t.tm_min), 14, 2); b[16] = 0x3A
+            put(Int(t.tm_sec), 17, 2); b[19] = 0x2E
+            put(ms, 20, 3)
+            return 23
+        }
     }
 
     /// Current time in Unix seconds.
