@@ -991,9 +991,16 @@ def summary_cells(row, res, evals):
     main = res[0]
     status = ("MET" if all(m for m, _ in evals) else "**MISSED**") if evals else "informative"
     figures = f"{main['label']} {main['median']:.3f}s, {fmt_rate(main['rate'])} events/s"
-    if row.get("baseline") and row["baseline"] != main["label"]:
-        b = next(r for r in res if r["label"] == row["baseline"])
+    b = next((r for r in res if r["label"] == row.get("baseline")), None)
+    if b is not None and b is not main:
         figures += f"; {row['baseline']} {b['median']:.3f}s ({fmt_ratio(main['median'], b['median'])})"
+    # Commands the target is judged on, when they are not the first one.
+    subjects = [rule[1] for rule in (row.get("target") or {}).get("rules", [])]
+    for r in res:
+        if r is not main and r is not b and r["label"] in subjects:
+            figures += f"; {r['label']} {r['median']:.3f}s, {fmt_rate(r['rate'])} events/s"
+            if b is not None:
+                figures += f" ({fmt_ratio(r['median'], b['median'])})"
     return f"| {row['name']} | {row['target']['text'] if row.get('target') else '-'} | {status} | {figures} |"
 
 

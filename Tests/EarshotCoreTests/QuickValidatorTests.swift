@@ -84,6 +84,46 @@ import Testing
         #expect(refused > 500)
     }
 
+    /// The type found without decoding is the one decode finds, or it leaves the message to decode.
+    @Test func quickTypeAgreesWithDecode() {
+        func quickType(_ s: String) -> (EventKind, String)? {
+            let b = Array(s.utf8)
+            return b.withUnsafeBytes { p in EventDecoder.quickType(p).map { ($0.kind, String(decoding: p[$0.name], as: UTF8.self)) } }
+        }
+        #expect(quickType(realBot)?.0 == .bot)
+        #expect(quickType(#"{"event": "custom_thing", "x": 1}"#)?.1 == "custom_thing")
+        #expect(quickType(#"{"event": "custom_thing", "x": 1}"#)?.0 == .unknown)
+        #expect(quickType(#"{"event": "form", "name": "f"}"#)?.0 == .activeLoop)  // a legacy name
+        #expect(quickType(#"{"event": "a", "x": {"event": "b"}, "event": "bot"}"#)?.0 == .bot)  // the last one
+        #expect(quickType(#"{"event": "b\u006ft"}"#) == nil)  // an escaped name is decode's business
+        #expect(quickType(Mantle.user) == nil)
+        #expect(quickType(#"{"event": "bot""#) == nil)
+
+        var rng = SplitMix(seed: 31)
+        let alphabet = Array(#"{}[]:,"\ue.-0123456789 abot"#.utf8)
+        var known = 0
+        for seed in [realUser, realBot, #"{"sender_id": "s", "event": "custom_thing", "x": [1, {"event": 2}]}"#] {
+            let base = Array(seed.utf8)
+            for _ in 0 ..< 2000 {
+                var b = base
+                for _ in 0 ..< 1 + Int(rng.next() % 2) {
+                    let at = Int(rng.next() % UInt64(b.count))
+                    b[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                }
+                let q = b.withUnsafeBytes { p in EventDecoder.quickType(p).map { ($0.kind, String(decoding: p[$0.name], as: UTF8.self)) } }
+                guard let q else { continue }
+                known += 1
+                guard case let .success(d) = EventDecoder.decode(b) else {
+                    Issue.record("typed but undecodable: \(String(decoding: b, as: UTF8.self))")
+                    continue
+                }
+                let name = b.withUnsafeBytes { p in EventView(bytes: p, decoded: d).typeName }
+                #expect(d.kind == q.0 && name == q.1, "\(String(decoding: b, as: UTF8.self))")
+            }
+        }
+        #expect(known > 1000)
+    }
+
     /// Each byte value at each position of a word of plain text: the lowest flag is that byte
     /// exactly when it is '"', '\\', < 0x20 or >= 0x80.
     @Test func stringSpecialsFindsTheFirstSpecialByte() {

@@ -158,6 +158,8 @@ final class TailPrinter: @unchecked Sendable {
         var verdicts = [UInt8](repeating: show, count: n)
         let problems = Mutex<[(Int, Undecodable)]>([])
         let raw = rawOnly
+        // Types alone: the quick validator finds the type without decoding the message.
+        let byType = !raw && filter.filtersTypesOnly
         verdicts.withUnsafeMutableBufferPointer { out in
             batch.bytes.withUnsafeBytes { all in
                 nonisolated(unsafe) let out = out
@@ -168,6 +170,8 @@ final class TailPrinter: @unchecked Sendable {
                         let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
                         if raw {
                             if let u = EventDecoder.validate(bytes) { out[i] = bad; found.append((i, u)) }
+                        } else if byType, let t = EventDecoder.quickType(bytes) {
+                            if !filter.matches(kind: t.kind, name: { String(decoding: bytes[t.name], as: UTF8.self) }) { out[i] = skip }
                         } else {
                             switch EventDecoder.decode(bytes) {
                             case let .success(d):

@@ -94,6 +94,17 @@ public enum EventDecoder {
 
     /// What `decode` would say, without recording any field: nil when the message decodes,
     /// else the same reason. For consumers that only pass messages on (raw output, no filter).
+    /// For filtering by type alone: the kind of a sound flat event and where its type name
+    /// is, found by the quick validator without decoding; nil means "decode it" (anything
+    /// unusual, or a type name with escapes).
+    public static func quickType(_ buf: UnsafeRawBufferPointer) -> (kind: EventKind, name: Range<Int>)? {
+        guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), buf.count > 0 else { return nil }
+        var type = 0 ..< 0
+        guard QuickValidator.isSoundFlatEvent(base, count: buf.count, type: &type),
+              !UnsafeBufferPointer(start: base + type.lowerBound, count: type.count).contains(0x5C) else { return nil }
+        return (EventKind.from(base + type.lowerBound, type.count), type)
+    }
+
     public static func validate(_ buf: UnsafeRawBufferPointer) -> Undecodable? {
         guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), buf.count > 0 else {
             return Undecodable(reason: "empty message", offset: nil)

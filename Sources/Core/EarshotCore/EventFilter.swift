@@ -58,17 +58,25 @@ public struct EventFilter: Sendable, Equatable {
         includeTypes.isEmpty && excludeTypes.isEmpty && senderGlob == nil && (search ?? "").isEmpty && since == nil
     }
 
+    /// Only type filters are set: `matches(kind:name:)` then decides without the event.
+    public var filtersTypesOnly: Bool {
+        senderGlob == nil && (search ?? "").isEmpty && since == nil
+    }
+
+    /// The type filters alone, for a known kind or (for `.unknown`) the type's name.
+    @inline(__always)
+    public func matches(kind: EventKind, name: () -> String) -> Bool {
+        if kind != .unknown { return kindMask & (1 << UInt64(kind.rawValue)) != 0 }
+        return includeTypes.isEmpty && excludeTypes.isEmpty ? true : matchesType(name())
+    }
+
     public func matchesType(_ name: String) -> Bool {
         if !includeTypes.isEmpty && !includeTypes.contains(name) { return false }
         return !excludeTypes.contains(name)
     }
 
     public func matches(_ v: EventView) -> Bool {
-        if v.kind != .unknown {
-            if kindMask & (1 << UInt64(v.kind.rawValue)) == 0 { return false }
-        } else if !includeTypes.isEmpty || !excludeTypes.isEmpty {
-            if !matchesType(v.typeName) { return false }
-        }
+        if !matches(kind: v.kind, name: { v.typeName }) { return false }
         if let since {
             guard let ts = v.timestamp, ts >= since else { return false }
         }

@@ -21,6 +21,12 @@ func stringSpecials(_ w: UInt64) -> UInt64 {
 enum QuickValidator {
     /// True only when the message is a sound flat event; false means "ask the full scanner".
     static func isSoundFlatEvent(_ base: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var type = 0 ..< 0
+        return isSoundFlatEvent(base, count: count, type: &type)
+    }
+
+    /// The same, and where the content of its (last) top-level "event" string is.
+    static func isSoundFlatEvent(_ base: UnsafePointer<UInt8>, count: Int, type: inout Range<Int>) -> Bool {
         var i = 0
         @inline(__always) func skipWhitespace() {
             // Mostly there is none, or the one space json.dumps puts after ',' and ':'.
@@ -50,9 +56,13 @@ enum QuickValidator {
                 nextIsEvent = false
                 switch b {
                 case 0x22:
+                    let start = i &+ 1
                     i = skipString(base, count, i)
                     guard i >= 0 else { return false }
-                    if wasEvent { eventIsString = true }
+                    if wasEvent {
+                        eventIsString = true
+                        type = start ..< i &- 1
+                    }
                     step = .afterValue
                     continue
                 case 0x7B, 0x5B:
