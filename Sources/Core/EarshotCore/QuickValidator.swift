@@ -122,6 +122,12 @@ enum QuickValidator {
                    UnsafeRawPointer(base + start + 1).loadUnaligned(as: UInt32.self) == 0x746E_6576 {
                     nextIsEvent = true
                 }
+                // json.dumps writes ": " after every key.
+                if i &+ 2 <= count, UnsafeRawPointer(base + i).loadUnaligned(as: UInt16.self) == 0x203A {
+                    i &+= 2
+                    step = .value
+                    continue
+                }
                 skipWhitespace()
                 guard i < count, base[i] == 0x3A else { return false }
                 i &+= 1
@@ -131,11 +137,17 @@ enum QuickValidator {
                     skipWhitespace()
                     return i == count && eventIsString
                 }
+                let inObject = stack & 1 == 1
+                // And ", " between members and elements.
+                if i &+ 2 <= count, UnsafeRawPointer(base + i).loadUnaligned(as: UInt16.self) == 0x202C {
+                    i &+= 2
+                    step = inObject ? .key : .value
+                    continue
+                }
                 skipWhitespace()
                 guard i < count else { return false }
                 let b = base[i]
                 i &+= 1
-                let inObject = stack & 1 == 1
                 if b == 0x2C {
                     step = inObject ? .key : .value
                 } else if b == (inObject ? 0x7D : 0x5D) {
