@@ -129,28 +129,9 @@ struct JSONScanner {
     /// Validates one multi-byte UTF-8 sequence starting at `i` (RFC 3629: no overlongs, no surrogates).
     
     mutating func skipUTF8Sequence() throws(JSONSyntaxError) {
-        let b0 = base[i]
-        @inline(__always) func cont(_ k: Int) -> UInt8? {
-            guard i + k < count else { return nil }
-            let c = base[i + k]
-            return c & 0xC0 == 0x80 ? c : nil
-        }
-        if b0 >= 0xC2 && b0 <= 0xDF {
-            guard cont(1) != nil else { throw invalidUTF8() }
-            i += 2
-        } else if b0 >= 0xE0 && b0 <= 0xEF {
-            guard let c1 = cont(1), cont(2) != nil else { throw invalidUTF8() }
-            if b0 == 0xE0 && c1 < 0xA0 { throw invalidUTF8() }
-            if b0 == 0xED && c1 >= 0xA0 { throw invalidUTF8() }
-            i += 3
-        } else if b0 >= 0xF0 && b0 <= 0xF4 {
-            guard let c1 = cont(1), cont(2) != nil, cont(3) != nil else { throw invalidUTF8() }
-            if b0 == 0xF0 && c1 < 0x90 { throw invalidUTF8() }
-            if b0 == 0xF4 && c1 >= 0x90 { throw invalidUTF8() }
-            i += 4
-        } else {
-            throw invalidUTF8()
-        }
+        let next = QuickValidator.skipUTF8(base, count, i)
+        guard next >= 0 else { throw invalidUTF8() }
+        i = next
     }
 
 
