@@ -1,4 +1,4 @@
-import EarshotCore
+@testable import EarshotCore
 import Testing
 @testable import EarshotTUI
 
@@ -350,7 +350,7 @@ func checkClean(_ g: Grid) {
 /// events (out of order, untimed, new senders, eviction, a sender filter) it must be what
 /// a full sort gives.
 @Test func conversationOrderIsKeptIncrementallyLikeAFullSort() {
-    var rng = SplitMix64(seed: 9)
+    var rng = SimRandom(seed: 9)
     for (capacity, glob) in [(100_000, nil), (300, nil), (100_000, "s1*")] as [(Int, String?)] {
         let store = ConversationStore(capacity: capacity)
         let m = Monitor(store: store, sources: ["x"], filter: EventFilter(), now: { t0 })
@@ -373,17 +373,5 @@ func checkClean(_ g: Grid) {
             #expect(got == full, "round \(round), capacity \(capacity), glob \(glob ?? "-")")
         }
         #expect(incremental > 200)
-    }
-}
-
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
