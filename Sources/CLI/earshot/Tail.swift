@@ -109,16 +109,9 @@ final class TailPrinter: @unchecked Sendable {
         let n = batch.count
         var outcomes = [Outcome](repeating: .skip, count: n)
         outcomes.withUnsafeMutableBufferPointer { out in
-            batch.bytes.withUnsafeBytes { all in
-                nonisolated(unsafe) let out = out
-                nonisolated(unsafe) let all = all
-                let parts = n >= 512 ? 2 : 1
-                DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    for i in n * p / parts ..< n * (p + 1) / parts {
-                        let r = batch.range(i)
-                        out[i] = judge(UnsafeRawBufferPointer(rebasing: all[r]), batch.positions[i], label: label, tag: tag)
-                    }
-                }
+            nonisolated(unsafe) let out = out
+            Self.inTwoHalves(batch) { range, message in
+                for i in range { out[i] = judge(message(i), batch.positions[i], label: label, tag: tag) }
             }
         }
         state.withLock { st in
@@ -136,10 +129,7 @@ final class TailPrinter: @unchecked Sendable {
                             warn(w)
                         }
                     case let .bad(u):
-                        st.undecodable += 1
-                        st.out.flush()
-                        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
-                        warn("undecodable message at \(label) \(batch.positions[i].description): \(u.description): \(preview(bytes))")
+                        Self.reportUndecodable(&st, u, batch, i, all, label: label)
                     }
                     st.out.flushIfLarge()
                 }
@@ -154,36 +144,32 @@ final class TailPrinter: @unchecked Sendable {
     private func handleJSONLines(_ batch: MessageBatch, source: Int) {
         let show: UInt8 = 0, skip: UInt8 = 1, bad: UInt8 = 2
         let n = batch.count
-        let parts = n >= 512 ? 2 : 1
         var verdicts = [UInt8](repeating: show, count: n)
         let problems = Mutex<[(Int, Undecodable)]>([])
         let raw = rawOnly
         // Types alone: the quick validator finds the type without decoding the message.
         let byType = !raw && filter.filtersTypesOnly
         verdicts.withUnsafeMutableBufferPointer { out in
-            batch.bytes.withUnsafeBytes { all in
-                nonisolated(unsafe) let out = out
-                nonisolated(unsafe) let all = all
-                DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    var found: [(Int, Undecodable)] = []
-                    for i in n * p / parts ..< n * (p + 1) / parts {
-                        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
-                        if raw {
-                            if let u = EventDecoder.validate(bytes) { out[i] = bad; found.append((i, u)) }
-                        } else if byType, let t = EventDecoder.quickType(bytes) {
-                            if !filter.matches(kind: t.kind, name: { String(decoding: bytes[t.name], as: UTF8.self) }) { out[i] = skip }
-                        } else {
-                            switch EventDecoder.decode(bytes) {
-                            case let .success(d):
-                                if !filter.matches(EventView(bytes: bytes, decoded: d)) { out[i] = skip }
-                            case let .failure(u):
-                                out[i] = bad
-                                found.append((i, u))
-                            }
+            nonisolated(unsafe) let out = out
+            Self.inTwoHalves(batch) { range, message in
+                var found: [(Int, Undecodable)] = []
+                for i in range {
+                    let bytes = message(i)
+                    if raw {
+                        if let u = EventDecoder.validate(bytes) { out[i] = bad; found.append((i, u)) }
+                    } else if byType, let t = EventDecoder.quickType(bytes) {
+                        if !filter.matches(kind: t.kind, name: { String(decoding: bytes[t.name], as: UTF8.self) }) { out[i] = skip }
+                    } else {
+                        switch EventDecoder.decode(bytes) {
+                        case let .success(d):
+                            if !filter.matches(EventView(bytes: bytes, decoded: d)) { out[i] = skip }
+                        case let .failure(u):
+                            out[i] = bad
+                            found.append((i, u))
                         }
                     }
-                    if !found.isEmpty { problems.withLock { $0 += found } }
                 }
+                if !found.isEmpty { problems.withLock { $0 += found } }
             }
         }
         let reasons = Dictionary(problems.withLock { $0 }, uniquingKeysWith: { a, _ in a })
@@ -197,10 +183,7 @@ final class TailPrinter: @unchecked Sendable {
                     case skip:
                         i += 1
                     case bad:
-                        st.undecodable += 1
-                        st.out.flush()
-                        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
-                        warn("undecodable message at \(label) \(batch.positions[i].description): \(reasons[i]!.description): \(preview(bytes))")
+                        Self.reportUndecodable(&st, reasons[i]!, batch, i, all, label: label)
                         i += 1
                     default:
                         // The longest run of shown messages joined by single newlines.
@@ -228,6 +211,28 @@ final class TailPrinter: @unchecked Sendable {
             }
             st.out.flush()
         }
+    }
+
+    /// Runs `body` over the batch's message indices in two halves on two threads (one for
+    /// small batches); `message(i)` gives message i's bytes.
+    private static func inTwoHalves(_ batch: MessageBatch,
+                                    _ body: @Sendable (Range<Int>, (Int) -> UnsafeRawBufferPointer) -> Void) {
+        let n = batch.count
+        batch.bytes.withUnsafeBytes { all in
+            nonisolated(unsafe) let all = all
+            let parts = n >= 512 ? 2 : 1
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                body(n * p / parts ..< n * (p + 1) / parts) { UnsafeRawBufferPointer(rebasing: all[batch.range($0)]) }
+            }
+        }
+    }
+
+    private static func reportUndecodable(_ st: inout State, _ u: Undecodable, _ batch: MessageBatch, _ i: Int,
+                                          _ all: UnsafeRawBufferPointer, label: String) {
+        st.undecodable += 1
+        st.out.flush()
+        let bytes = UnsafeRawBufferPointer(rebasing: all[batch.range(i)])
+        warn("undecodable message at \(label) \(batch.positions[i].description): \(u.description): \(preview(bytes))")
     }
 
     func summary() -> (read: Int, shown: Int, undecodable: Int) {

@@ -142,7 +142,7 @@ enum WatchCommand {
             for (i, ev) in events {
                 monitor.ingest(ev, source: i)
                 // The backlog's batch buffers are gone: give their memory back to the system.
-                if case .backlogDone = ev { malloc_trim(0) }
+                if case .backlogDone = ev { _ = malloc_trim(0) }
             }
             if handled || !events.isEmpty { dirty = true }
             if !events.isEmpty { gotEvents = true }

@@ -92,8 +92,6 @@ public enum EventDecoder {
         return .success(ev)
     }
 
-    /// What `decode` would say, without recording any field: nil when the message decodes,
-    /// else the same reason. For consumers that only pass messages on (raw output, no filter).
     /// For filtering by type alone: the kind of a sound flat event and where its type name
     /// is, found by the quick validator without decoding; nil means "decode it" (anything
     /// unusual, or a type name with escapes).
@@ -105,6 +103,8 @@ public enum EventDecoder {
         return (EventKind.from(base + type.lowerBound, type.count), type)
     }
 
+    /// What `decode` would say, without recording any field: nil when the message decodes,
+    /// else the same reason. For consumers that only pass messages on (raw output, no filter).
     public static func validate(_ buf: UnsafeRawBufferPointer) -> Undecodable? {
         guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self), buf.count > 0 else {
             return Undecodable(reason: "empty message", offset: nil)

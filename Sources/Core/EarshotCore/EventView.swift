@@ -121,7 +121,8 @@ public struct EventView {
         case .string: return clipped(string(ref) ?? "", limit)
         case .object, .array:
             // Strings decoded (no \u escapes), as user and bot text are.
-            let text = PrettyJSON.compact(UnsafeRawBufferPointer(rebasing: bytes[ref.range])) ?? compactJSON(raw(ref))
+            let value = UnsafeRawBufferPointer(rebasing: bytes[ref.range])
+            let text = PrettyJSON.compact(value, knownValid: true) ?? compactJSON(value)
             return clipped(text, limit)
         default: return raw(ref)
         }
@@ -240,23 +241,23 @@ public func clipped(_ s: String, _ limit: Int) -> String {
 }
 
 /// JSON text with insignificant whitespace removed (string contents untouched).
-func compactJSON(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    var inString = false
-    var escape = false
-    for ch in s.unicodeScalars {
-        if inString {
-            out.unicodeScalars.append(ch)
-            if escape { escape = false } else if ch == "\\" { escape = true } else if ch == "\"" { inString = false }
-        } else if ch == "\"" {
-            inString = true
-            out.unicodeScalars.append(ch)
-        } else if ch == " " || ch == "\n" || ch == "\t" || ch == "\r" {
-            continue
-        } else {
-            out.unicodeScalars.append(ch)
+func compactJSON(_ bytes: UnsafeRawBufferPointer) -> String {
+    // Only ASCII whitespace outside strings is dropped, so valid UTF-8 stays valid.
+    String(unsafeUninitializedCapacity: bytes.count) { out in
+        var n = 0
+        var inString = false
+        var escape = false
+        for b in bytes {
+            if inString {
+                if escape { escape = false } else if b == 0x5C { escape = true } else if b == 0x22 { inString = false }
+            } else if b == 0x22 {
+                inString = true
+            } else if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
+                continue
+            }
+            out[n] = b
+            n += 1
         }
+        return n
     }
-    return out
 }

@@ -79,9 +79,14 @@ public enum PrettyJSON {
     /// The whole message indented, one string.
     /// One line, no insignificant whitespace, strings decoded (`{"city":"Zürich"}`).
     public static func compact(_ bytes: UnsafeRawBufferPointer) -> String? {
+        compact(bytes, knownValid: false)
+    }
+
+    /// `knownValid`: the bytes were already scanned (a field of a decoded event).
+    static func compact(_ bytes: UnsafeRawBufferPointer, knownValid: Bool) -> String? {
         // Printable ASCII with no escape decodes to itself: only the whitespace between
-        // tokens goes (valid JSON is assumed there, as the tokenizer would check it).
-        if isPrintableASCII(bytes) && !bytes.contains(0x5C) && isValid(bytes) { return compactPlain(bytes) }
+        // tokens goes.
+        if isPrintableASCII(bytes) && !bytes.contains(0x5C) && (knownValid || isValid(bytes)) { return compactJSON(bytes) }
         return compactViaTokens(bytes)
     }
 
@@ -96,26 +101,6 @@ public enum PrettyJSON {
         guard (try? s.scanValue(depth: 0)) != nil else { return false }
         s.skipWhitespace()
         return s.atEnd
-    }
-
-    /// `bytes` without the whitespace outside strings.
-    static func compactPlain(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: bytes.count) { out in
-            var n = 0
-            var inString = false
-            for b in bytes {
-                if inString {
-                    if b == 0x22 { inString = false }
-                } else if b == 0x22 {
-                    inString = true
-                } else if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 {
-                    continue
-                }
-                out[n] = b
-                n += 1
-            }
-            return n
-        }
     }
 
     public static func string(_ bytes: UnsafeRawBufferPointer, indent: Int = 2) -> String? {

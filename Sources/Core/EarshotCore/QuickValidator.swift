@@ -1,6 +1,6 @@
 // The common case of `EventDecoder.validate`, in one loop: a flat Rasa event that is sound
 // JSON, an object with a string "event". Iterative (a bit stack instead of recursion), and
-// it records nothing, which makes it about twice as fast as the recording scanner. It only
+// it records nothing: about 30% fewer instructions than the recording scanner. It only
 // ever says "sound" or "not sure": anything unusual (an error, a Mantle envelope, an escape
 // the scanner treats leniently, nesting deeper than 64) is handed to the full scanner, which
 // gives the verdict and words the reason. So it can never accept what `decode` refuses.

@@ -91,7 +91,7 @@ public enum Summary {
         case .restart, .rewind, .undo, .resetSlots, .pause, .resume, .sessionStarted, .export:
             break
         case .unknown:
-            parts.append(clipped(compactJSON(String(decoding: v.bytes, as: UTF8.self)), 100))
+            parts.append(clipped(compactJSON(v.bytes), 100))
         }
         return parts.text
     }
@@ -109,13 +109,11 @@ public enum Summary {
         appendPadded(&s, sender, 12)
         s += "  "
         appendPadded(&s, type, 15)
-        if summary.isEmpty {
-            while s.last == " " { s.removeLast() }
-        } else {
+        if !summary.isEmpty {
             s += "  "
             s += summary
-            while s.last == " " { s.removeLast() }
         }
+        while s.last == " " { s.removeLast() }
         return s
     }
 }

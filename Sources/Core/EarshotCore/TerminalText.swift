@@ -7,67 +7,72 @@
 public func sanitize(_ s: String) -> String {
     if isPrintableASCII(s) { return s }
     // Most non-ASCII text (accents, CJK, emoji) has nothing to replace: keep it as it is.
-    if !s.unicodeScalars.contains(where: { v in v.value < 0x20 || v.value == 0x7F || isDangerousFormat(v.value) }) { return s }
+    if !s.unicodeScalars.contains(where: { needsReplacing($0.value) }) { return s }
     var out = String.UnicodeScalarView()
     for u in s.unicodeScalars {
         let v = u.value
-        if v < 0x20 {
+        if !needsReplacing(v) {
+            out.append(u)
+        } else if v < 0x20 {
             out.append(Unicode.Scalar(0x2400 + v)!)
         } else if v == 0x7F {
             out.append("\u{2421}")
-        } else if isDangerousFormat(v) {
-            for c in "<U+\(hex4(v))>".unicodeScalars { out.append(c) }
         } else {
-            out.append(u)
+            for c in "<U+\(hex4(v))>".unicodeScalars { out.append(c) }
         }
     }
     return String(out)
 }
 
+/// What `sanitize` replaces: C0 controls, DEL, and the dangerous invisible formats.
+@inline(__always)
+func needsReplacing(_ v: UInt32) -> Bool {
+    v < 0x20 || v == 0x7F || isDangerousFormat(v)
+}
+
 /// Whether every byte is printable ASCII (0x20 ..< 0x7F): then a string is safe as it is and
-/// its display width is its length. Eight bytes at a time over the contiguous UTF-8.
+/// its display width is its length.
 @inline(__always)
 public func isPrintableASCII(_ s: String) -> Bool {
-    if let r = s.utf8.withContiguousStorageIfAvailable({ isPrintableASCII(UnsafeRawBufferPointer($0)) }) { return r }
-    return s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    allBytes(s, printableOnly: true)
 }
 
 public func isPrintableASCII(_ b: UnsafeRawBufferPointer) -> Bool {
+    allBytes(b, printableOnly: true)
+}
+
+/// Whether every byte is ASCII (< 0x80).
+@inline(__always)
+func isASCII(_ s: String) -> Bool {
+    allBytes(s, printableOnly: false)
+}
+
+@inline(__always)
+func allBytes(_ s: String, printableOnly: Bool) -> Bool {
+    if let r = s.utf8.withContiguousStorageIfAvailable({ allBytes(UnsafeRawBufferPointer($0), printableOnly: printableOnly) }) { return r }
+    return s.utf8.allSatisfy { printableOnly ? $0 >= 0x20 && $0 < 0x7F : $0 < 0x80 }
+}
+
+/// Every byte ASCII, and with `printableOnly` none below 0x20 nor 0x7F; eight at a time.
+@inline(__always)
+func allBytes(_ b: UnsafeRawBufferPointer, printableOnly: Bool) -> Bool {
     let ones: UInt64 = 0x0101_0101_0101_0101
     var i = 0
     let n = b.count
     while i + 8 <= n {
         let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        // >= 0x80, < 0x20, or 0x7F (adding 1 sets bit 7 only from 0x7F, given no bit 7 before).
-        if (w | (w &- ones &* 0x20) | (w &+ ones)) & (ones &* 0x80) != 0 { return false }
+        // >= 0x80; and < 0x20 (the subtraction borrows) or 0x7F (adding 1 reaches bit 7). A
+        // borrow or carry into a neighbour only comes from a byte that is flagged itself.
+        let flagged = printableOnly ? w | (w &- ones &* 0x20) | (w &+ ones) : w
+        if flagged & (ones &* 0x80) != 0 { return false }
         i += 8
     }
     while i < n {
         let c = b[i]
-        if c < 0x20 || c >= 0x7F { return false }
+        if c >= 0x80 || (printableOnly && (c < 0x20 || c == 0x7F)) { return false }
         i += 1
     }
     return true
-}
-
-/// Whether every byte is ASCII (< 0x80), eight at a time.
-@inline(__always)
-func isASCII(_ s: String) -> Bool {
-    if let r = s.utf8.withContiguousStorageIfAvailable({ b -> Bool in
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let raw = UnsafeRawBufferPointer(b)
-        var i = 0
-        while i + 8 <= raw.count {
-            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & (ones &* 0x80) != 0 { return false }
-            i += 8
-        }
-        while i < raw.count {
-            if raw[i] >= 0x80 { return false }
-            i += 1
-        }
-        return true
-    }) { return r }
-    return s.utf8.allSatisfy { $0 < 0x80 }
 }
 
 /// C1 controls, bidi embeddings/overrides/isolates, line and paragraph separators, BOM and
